@@ -1,0 +1,50 @@
+"""The composition root: the one place where a concrete store meets the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from leadsync.config import Settings, from_env
+from leadsync.soap.endpoint import SoapService, soap_route
+from leadsync.store import Store, open_store
+
+SOAP_PATH = "/soap/mktows/{version}"
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """An ASGI app on ``store`` (opened from ``settings.database_url`` when not given)."""
+    owned = store is None
+    store = store or open_store(settings.database_url)
+    service = SoapService(store, settings)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            store.close()
+
+    app = Starlette(
+        routes=[
+            Route(SOAP_PATH, soap_route(service), methods=["GET", "POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Any:
+    """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
+    return create_app(from_env())

@@ -1,0 +1,77 @@
+"""The ``leadsync`` command: a thin layer over the library.
+
+Library errors become one line ``Error: ...`` and a non-zero exit; no traceback reaches
+the user. Each command family lives in its own module and registers itself on ``main``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from leadsync import __version__
+from leadsync.errors import ConfigError, StoreUnavailable
+from leadsync.store.base import AlreadyExists, SchemaTooNew, SchemaTooOld
+
+#: Exceptions whose text is meant for the user as it is.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    StoreUnavailable,
+    AlreadyExists,
+    SchemaTooNew,
+    SchemaTooOld,
+)
+
+
+class LeadsyncGroup(click.Group):
+    """Turns expected failures into ``Error: ...`` and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+        except _driver_errors() as exc:
+            raise click.ClickException(f"database error: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    errors: list[type[Exception]] = [sqlite3.Error]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors.append(psycopg.Error)
+    return tuple(errors)
+
+
+@click.group(cls=LeadsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leadsync")
+def main() -> None:
+    """A self-hosted lead database that speaks Marketo's SOAP API."""
+
+
+database_option = click.option(
+    "--database",
+    "database_url",
+    envvar="LEADSYNC_DATABASE_URL",
+    default=None,
+    metavar="URL",
+    help="Database URL (sqlite:///path.db or postgresql://user@host/db). "
+    "Default: sqlite:///./leadsync.db",
+)
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``main``.
+    from leadsync.cli import fields, serve, users  # noqa: F401
+
+
+_register()

@@ -1,0 +1,23 @@
+"""Helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import secrets
+
+from leadsync.config import from_env
+from leadsync.store import Store, open_store
+
+
+def store_for(database_url: str | None) -> Store:
+    """The store named by the flag, else by ``LEADSYNC_DATABASE_URL``, else the default."""
+    url = database_url or from_env().database_url
+    return open_store(url)
+
+
+def new_encryption_key() -> str:
+    """A random key in the shape Marketo issued (hex, 40 characters)."""
+    return secrets.token_hex(20)
+
+
+def new_user_id() -> str:
+    return "leadsync_" + secrets.token_hex(12).upper()

@@ -1,0 +1,111 @@
+"""``leadsync serve``: run the SOAP server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from leadsync.cli import database_option, main
+from leadsync.cli.common import new_encryption_key, new_user_id
+from leadsync.config import ENV_PREFIX, Settings, from_env
+from leadsync.operations.leads import UnknownAttributePolicy
+from leadsync.store import open_store
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on. [default: 127.0.0.1]")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="[default: 8080]")
+@database_option
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--public-url", default=None, help="Base URL clients use, when behind a proxy.")
+@click.option(
+    "--auth-window",
+    "auth_window_seconds",
+    default=None,
+    type=click.IntRange(1),
+    help="Seconds a requestTimestamp may differ from the server clock. [default: 900]",
+)
+@click.option("--max-body-bytes", default=None, type=click.IntRange(1024), help="[default: 10 MiB]")
+@click.option(
+    "--max-records",
+    "max_records_per_call",
+    default=None,
+    type=click.IntRange(0),
+    help="Most records in one syncMultipleLeads call (0: no cap). [default: 1000]",
+)
+@click.option(
+    "--unknown-attributes",
+    default=None,
+    type=click.Choice([p.value for p in UnknownAttributePolicy]),
+    help="An unknown attribute faults the call (20105) or fails its record. [default: fault]",
+)
+@click.option(
+    "--no-migrate", is_flag=True, help="Refuse to start on a schema that needs migrating."
+)
+@click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(no_migrate: bool, **flags: object) -> None:
+    """Run the SOAP server."""
+    settings = from_env().with_overrides(**flags)
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    store = open_store(settings.database_url, migrate=not no_migrate)
+    try:
+        if not store.list_users():
+            user_id, key = new_user_id(), new_encryption_key()
+            store.add_user(user_id, key)
+            click.echo("Created an API user (no user existed):")
+            click.echo(f"  user id:        {user_id}")
+            click.echo(f"  encryption key: {key}")
+    except BaseException:
+        store.close()
+        raise
+    click.echo(f"Database: {settings.database_url}")
+    click.echo(
+        f"SOAP endpoint: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2"
+    )
+    click.echo(f"WSDL: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2?WSDL")
+    _run(settings, store)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+
+
+def _run(settings: Settings, store: object) -> None:
+    import uvicorn
+
+    from leadsync.app import create_app
+    from leadsync.store.base import Store
+
+    common: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers > 1:
+        assert isinstance(store, Store)
+        store.close()
+        # Worker processes build their app from the environment, so pass every setting on.
+        _export(settings)
+        uvicorn.run("leadsync.app:app_from_env", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+        return
+    assert isinstance(store, Store)
+    uvicorn.run(create_app(settings, store), **common)  # type: ignore[arg-type]
+    store.close()
+
+
+def _export(settings: Settings) -> None:
+    from dataclasses import fields
+
+    for f in fields(Settings):
+        if f.name in ("extra",):
+            continue
+        env_name = "DATABASE_URL" if f.name == "database_url" else f.name.upper()
+        value = getattr(settings, f.name)
+        os.environ[ENV_PREFIX + env_name] = str(value.value if hasattr(value, "value") else value)

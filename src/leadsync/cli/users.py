@@ -1,0 +1,59 @@
+"""``leadsync users``: the API users that sign requests."""
+
+from __future__ import annotations
+
+import click
+
+from leadsync.cli import database_option, main
+from leadsync.cli.common import new_encryption_key, store_for
+
+
+@main.group()
+def users() -> None:
+    """Manage API users (mktowsUserId and encryption key)."""
+
+
+@users.command("add")
+@click.argument("user_id")
+@click.option("--encryption-key", default=None, help="The shared secret; generated when omitted.")
+@database_option
+def add_user(user_id: str, encryption_key: str | None, database_url: str | None) -> None:
+    """Create an API user and print its encryption key."""
+    if not user_id.strip():
+        raise click.ClickException("a user id cannot be empty")
+    key = encryption_key or new_encryption_key()
+    store = store_for(database_url)
+    try:
+        store.add_user(user_id, key)
+    finally:
+        store.close()
+    click.echo(f"user id:        {user_id}")
+    click.echo(f"encryption key: {key}")
+
+
+@users.command("list")
+@database_option
+def list_users(database_url: str | None) -> None:
+    """List API users (keys are not shown)."""
+    store = store_for(database_url)
+    try:
+        found = store.list_users()
+    finally:
+        store.close()
+    for user in found:
+        click.echo(f"{user.user_id}\t{user.created_at:%Y-%m-%dT%H:%M:%SZ}")
+
+
+@users.command("remove")
+@click.argument("user_id")
+@database_option
+def remove_user(user_id: str, database_url: str | None) -> None:
+    """Remove an API user; its calls fail with 20014 from then on."""
+    store = store_for(database_url)
+    try:
+        removed = store.remove_user(user_id)
+    finally:
+        store.close()
+    if not removed:
+        raise click.ClickException(f"no API user {user_id!r}")
+    click.echo(f"removed {user_id}")

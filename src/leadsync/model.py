@@ -1,0 +1,100 @@
+"""Plain data shared by every layer: leads, keys, fields, statuses, API users."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: A stored field value, already converted to its field's type. Dates and datetimes are kept
+#: as ISO-8601 text so that every backend stores and compares them the same way.
+Value = str | int | float | bool | None
+
+
+class FieldType(enum.StrEnum):
+    """Marketo's attrType / dataType vocabulary (spec §13.1)."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    FLOAT = "float"
+    CURRENCY = "currency"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    EMAIL = "email"
+    PHONE = "phone"
+    URL = "url"
+    SCORE = "score"
+    PERCENT = "percent"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    name: str
+    type: FieldType
+    custom: bool = False
+    #: A display name, as describeMObject shows it.
+    display_name: str = ""
+
+
+class ForeignSysType(enum.StrEnum):
+    CUSTOM = "CUSTOM"
+    SFDC = "SFDC"
+    NETSUITE = "NETSUITE"
+
+
+class SyncOutcome(enum.StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    value: str
+
+
+@dataclass(slots=True)
+class LeadInput:
+    """One ``leadRecord`` as a client sent it, before any matching or typing."""
+
+    id: int | None = None
+    email: str | None = None
+    foreign_sys_person_id: str | None = None
+    foreign_sys_type: str | None = None
+    attributes: list[Attribute] = field(default_factory=list)
+    #: The Munchkin cookie (syncLead only).
+    cookie: str | None = None
+    #: A problem found while decoding this record alone (for example ``<Id>abc</Id>``); the
+    #: record is reported FAILED with it instead of faulting the whole call.
+    decode_error: str | None = None
+
+
+@dataclass(slots=True)
+class Lead:
+    """A stored lead. ``values`` holds every attribute but Email, by canonical field name."""
+
+    id: int
+    email: str | None
+    foreign_sys_person_id: str | None
+    foreign_sys_type: str | None
+    values: dict[str, Value]
+    created_at: datetime
+    updated_at: datetime
+    cookie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    lead_id: int
+    status: SyncOutcome
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUser:
+    user_id: str
+    encryption_key: str
+    created_at: datetime

@@ -1,0 +1,181 @@
+"""The lead field catalogue (standard fields of spec §13.2 plus custom ones) and typing.
+
+Values arrive as text; each is converted to its field's type before anything is written,
+so a value that does not fit fails its record alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from leadsync.model import FieldDef, FieldType, Value
+
+_S = FieldType.STRING
+STANDARD_FIELDS: tuple[FieldDef, ...] = tuple(
+    FieldDef(name, ftype, display_name=display)
+    for name, ftype, display in (
+        ("Address", FieldType.TEXT, "Address"),
+        ("AnnualRevenue", FieldType.CURRENCY, "Annual Revenue"),
+        ("AnonymousIP", _S, "Anonymous IP"),
+        ("BillingCity", _S, "Billing City"),
+        ("BillingCountry", _S, "Billing Country"),
+        ("BillingPostalCode", _S, "Billing Postal Code"),
+        ("BillingState", _S, "Billing State"),
+        ("BillingStreet", FieldType.TEXT, "Billing Address"),
+        ("City", _S, "City"),
+        ("Company", _S, "Company Name"),
+        ("Country", _S, "Country"),
+        ("DateofBirth", FieldType.DATE, "Date of Birth"),
+        ("Department", _S, "Department"),
+        ("DoNotCall", FieldType.BOOLEAN, "Do Not Call"),
+        ("DoNotCallReason", _S, "Do Not Call Reason"),
+        ("Email", FieldType.EMAIL, "Email Address"),
+        ("Fax", FieldType.PHONE, "Fax Number"),
+        ("FirstName", _S, "First Name"),
+        ("Industry", _S, "Industry"),
+        ("InferredCompany", _S, "Inferred Company"),
+        ("InferredCountry", _S, "Inferred Country"),
+        ("LastName", _S, "Last Name"),
+        ("LeadRole", _S, "Role"),
+        ("LeadScore", FieldType.INTEGER, "Lead Score"),
+        ("LeadSource", _S, "Lead Source"),
+        ("LeadStatus", _S, "Lead Status"),
+        ("MainPhone", FieldType.PHONE, "Main Phone"),
+        ("Marketo Jigsaw Contact Id", _S, "Marketo Jigsaw Contact Id"),
+        ("Marketo Jigsaw Contact Status", _S, "Marketo Jigsaw Contact Status"),
+        ("MiddleName", _S, "Middle Name"),
+        ("MobilePhone", FieldType.PHONE, "Mobile Phone Number"),
+        ("NumberOfEmployees", FieldType.INTEGER, "Num Employees"),
+        ("Phone", FieldType.PHONE, "Phone Number"),
+        ("PostalCode", _S, "Postal Code"),
+        ("Rating", _S, "Account Rating"),
+        ("Salutation", _S, "Salutation"),
+        ("SICCode", _S, "SIC Code"),
+        ("Site", _S, "Site"),
+        ("State", _S, "State"),
+        ("Title", _S, "Job Title"),
+        ("Unsubscribed", FieldType.BOOLEAN, "Unsubscribed"),
+        ("UnsubscribedReason", FieldType.TEXT, "Unsubscribed Reason"),
+        ("Website", FieldType.URL, "Website"),
+    )
+)
+
+#: Names a custom field may not take: the record's own keys and the standard fields.
+RESERVED_NAMES = frozenset(
+    n.casefold() for n in ("Id", "ForeignSysPersonId", "ForeignSysType", "leadAttributeList")
+)
+_CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+
+STRING_MAX_CHARS = 255
+TEXT_MAX_BYTES = 32_000
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f"})
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_ISO_TZ_FIX = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
+class FieldCatalogue:
+    """Standard and custom fields, looked up by name without regard to case."""
+
+    def __init__(self, custom: Iterable[FieldDef] = ()) -> None:
+        self.fields: dict[str, FieldDef] = {}
+        for fdef in (*STANDARD_FIELDS, *custom):
+            self.fields[fdef.name.casefold()] = fdef
+
+    def get(self, name: str) -> FieldDef | None:
+        return self.fields.get(name.casefold())
+
+    def all(self) -> list[FieldDef]:
+        return sorted(self.fields.values(), key=lambda f: f.name.casefold())
+
+
+def validate_custom_name(name: str) -> str | None:
+    """Why ``name`` cannot be a custom field, or None when it can."""
+    if not _CUSTOM_NAME.match(name):
+        return "a field name starts with a letter and holds letters, digits and _ (80 at most)"
+    if name.casefold() in RESERVED_NAMES or any(
+        f.name.casefold() == name.casefold() for f in STANDARD_FIELDS
+    ):
+        return f"{name} is a standard lead field"
+    return None
+
+
+def convert(fdef: FieldDef, raw: str) -> Value:
+    """Convert the text ``raw`` to ``fdef``'s type; raise ValueError saying why it cannot.
+
+    An empty value clears the field.
+    """
+    ftype = fdef.type
+    text = raw.strip()
+    if text == "":
+        return None
+    if ftype in (FieldType.STRING, FieldType.PHONE, FieldType.URL):
+        if len(raw) > STRING_MAX_CHARS:
+            raise ValueError(f"value for {fdef.name} is longer than {STRING_MAX_CHARS} characters")
+        return raw
+    if ftype is FieldType.TEXT:
+        if len(raw.encode("utf-8")) > TEXT_MAX_BYTES:
+            raise ValueError(f"value for {fdef.name} is longer than {TEXT_MAX_BYTES} bytes")
+        return raw
+    if ftype is FieldType.EMAIL:
+        if len(text) > STRING_MAX_CHARS or not _EMAIL.match(text):
+            raise ValueError(f"value for {fdef.name} is not an email address: {raw!r}")
+        return text
+    if ftype in (FieldType.INTEGER, FieldType.SCORE, FieldType.PERCENT):
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"value for {fdef.name} is not an integer: {raw!r}") from None
+        if not _INT_MIN <= number <= _INT_MAX:
+            raise ValueError(f"value for {fdef.name} is out of the integer range: {raw!r}")
+        return number
+    if ftype in (FieldType.FLOAT, FieldType.CURRENCY):
+        try:
+            dec = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"value for {fdef.name} is not a number: {raw!r}") from None
+        if not dec.is_finite():
+            raise ValueError(f"value for {fdef.name} is not a finite number: {raw!r}")
+        return float(dec)
+    if ftype is FieldType.BOOLEAN:
+        lowered = text.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"value for {fdef.name} is not a boolean: {raw!r}")
+    if ftype is FieldType.DATE:
+        try:
+            return date.fromisoformat(text[:10] if "T" in text else text).isoformat()
+        except ValueError:
+            raise ValueError(f"value for {fdef.name} is not a date (YYYY-MM-DD): {raw!r}") from None
+    if ftype is FieldType.DATETIME:
+        return parse_datetime(text, fdef.name).isoformat()
+    raise AssertionError(f"unhandled field type {ftype}")  # pragma: no cover
+
+
+def parse_datetime(text: str, what: str) -> datetime:
+    """An ISO-8601 date-time; one without an offset is taken as UTC."""
+    candidate = _ISO_TZ_FIX.sub(r"\1:\2", text.replace(" ", "T", 1))
+    try:
+        value = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise ValueError(f"value for {what} is not a date-time: {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def render(fdef: FieldDef, value: Value) -> str:
+    """A stored value as Marketo writes it on the wire (booleans as 1/0, spec §13.1)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and fdef.type is not FieldType.FLOAT:
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return str(value)

@@ -1,0 +1,347 @@
+"""What Marketo does when leads are synced: key precedence, dedupe, field merge, outcomes.
+
+Knows no HTTP, XML or SQL. The whole call runs in one store transaction: request-level
+problems raise before anything is written; record-level problems become FAILED statuses
+and leave that record's lead untouched.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from leadsync.errors import LeadAttributeBad
+from leadsync.model import (
+    FieldDef,
+    ForeignSysType,
+    Lead,
+    LeadInput,
+    SyncOutcome,
+    SyncStatus,
+    Value,
+)
+from leadsync.operations.fields import FieldCatalogue, convert
+from leadsync.store.base import LeadWriter, Store, email_key
+
+_EMAIL_FIELD = "Email"
+_FSP_TYPES = {t.value.casefold(): t.value for t in ForeignSysType}
+
+
+class UnknownAttributePolicy(enum.StrEnum):
+    #: Fault the whole call with 20105 before anything is written (mirrors syncLead).
+    FAULT = "fault"
+    #: Report only the offending record as FAILED.
+    RECORD = "record"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    operation: str = "syncMultipleLeads"
+    dedup: bool = True
+    #: Write the record's top-level Email when it was matched by another key. syncLead's
+    #: page says yes, syncMultipleLeads' page says no (spec §4.3).
+    write_key_email: bool = False
+    unknown_attributes: UnknownAttributePolicy = UnknownAttributePolicy.FAULT
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    lead_id: int
+    field: str
+    old: Value
+    new: Value
+
+
+@dataclass(slots=True)
+class SyncResult:
+    statuses: list[SyncStatus]
+    #: The lead each record ended on (None for FAILED records), in input order.
+    leads: list[Lead | None]
+    changes: list[FieldChange] = field(default_factory=list)
+
+    def count(self, outcome: SyncOutcome) -> int:
+        return sum(1 for s in self.statuses if s.status is outcome)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A record after validation: what it asks for, in typed form."""
+
+    record: LeadInput
+    values: dict[str, Value]
+    #: The Email attribute, when the record names one (None clears the email).
+    email_attr: tuple[bool, str | None]
+    key_email: str | None
+    fsp_type: str | None
+    error: str | None = None
+
+
+def sync_leads(
+    store: Store,
+    catalogue: FieldCatalogue,
+    records: Sequence[LeadInput],
+    options: SyncOptions,
+    *,
+    now: datetime | None = None,
+) -> SyncResult:
+    prepared = _prepare_all(catalogue, records, options)
+    with store.write() as tx:
+        return _Resolver(tx, options, now or datetime.now(UTC)).run(prepared)
+
+
+def _prepare_all(
+    catalogue: FieldCatalogue, records: Sequence[LeadInput], options: SyncOptions
+) -> list[_Prepared]:
+    unknown: list[str] = []
+    prepared = []
+    for record in records:
+        item = _prepare(catalogue, record, unknown, options)
+        prepared.append(item)
+    if unknown and options.unknown_attributes is UnknownAttributePolicy.FAULT:
+        names = ", ".join(dict.fromkeys(unknown))
+        raise LeadAttributeBad(
+            f"{options.operation} operation failed: unknown fields for import: {names}"
+        )
+    return prepared
+
+
+def _prepare(
+    catalogue: FieldCatalogue, record: LeadInput, unknown: list[str], options: SyncOptions
+) -> _Prepared:
+    item = _Prepared(record, {}, (False, None), None, None)
+    errors: list[str] = []
+    if record.decode_error:
+        errors.append(record.decode_error)
+    record_unknown = []
+    for attr in record.attributes:
+        fdef = catalogue.get(attr.name)
+        if fdef is None:
+            record_unknown.append(attr.name)
+            continue
+        try:
+            value = convert(fdef, attr.value)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        if fdef.name == _EMAIL_FIELD:
+            item.email_attr = (True, value if isinstance(value, str) else None)
+        else:
+            item.values[fdef.name] = value
+    if record_unknown:
+        unknown.extend(record_unknown)
+        errors.append("unknown fields for import: " + ", ".join(record_unknown))
+    if record.email is not None and record.email.strip():
+        email_def = catalogue.get(_EMAIL_FIELD)
+        assert email_def is not None
+        try:
+            key_email = convert(email_def, record.email)
+        except ValueError as exc:
+            errors.append(str(exc))
+        else:
+            item.key_email = key_email if isinstance(key_email, str) else None
+    if record.foreign_sys_type:
+        fsp_type = _FSP_TYPES.get(record.foreign_sys_type.strip().casefold())
+        if fsp_type is None:
+            errors.append(
+                f"ForeignSysType must be CUSTOM, SFDC or NETSUITE, not {record.foreign_sys_type!r}"
+            )
+        item.fsp_type = fsp_type
+    if (
+        record.id is None
+        and not record.foreign_sys_person_id
+        and not record.cookie
+        and item.key_email is None
+        and not errors
+    ):
+        errors.append("Lead record has no key: give Id, ForeignSysPersonId or Email")
+    if errors:
+        item.error = "; ".join(errors)
+    return item
+
+
+class _Resolver:
+    """Matches records to leads in input order, seeing the effect of earlier records."""
+
+    def __init__(self, tx: LeadWriter, options: SyncOptions, now: datetime) -> None:
+        self.tx = tx
+        self.options = options
+        self.now = now
+        self.by_id: dict[int, Lead] = {}
+        self.by_fsp: dict[str, Lead] = {}
+        self.by_cookie: dict[str, Lead] = {}
+        self.by_email: dict[str, Lead] = {}
+        #: Emails whose newest lead moved away inside this call; looked up again on demand.
+        self.stale_emails: set[str] = set()
+        self.new_ids: list[int] = []
+        self.pending_new: list[Lead] = []
+        self.pending_ids: set[int] = set()
+        self.dirty: dict[int, Lead] = {}
+        self.changes: list[FieldChange] = []
+
+    def run(self, prepared: list[_Prepared]) -> SyncResult:
+        valid = [p for p in prepared if p.error is None]
+        emails = {email_key(p.key_email) for p in valid if p.key_email and self.options.dedup}
+        emails |= {email_key(p.email_attr[1]) for p in valid if p.email_attr[1]}
+        fsps = {p.record.foreign_sys_person_id for p in valid if p.record.foreign_sys_person_id}
+        cookies = {p.record.cookie for p in valid if p.record.cookie}
+        ids = {p.record.id for p in valid if p.record.id is not None}
+        self.tx.lock_keys(emails, fsps)
+        self.by_id = self.tx.leads_by_ids(ids) if ids else {}
+        self.by_fsp = self.tx.leads_by_foreign_ids(fsps) if fsps else {}
+        self.by_cookie = self.tx.leads_by_cookies(cookies) if cookies else {}
+        self.by_email = self.tx.newest_leads_by_email(emails) if emails else {}
+        self.new_ids = self.tx.allocate_ids(sum(1 for p in valid if p.record.id is None))
+        self.new_ids.reverse()
+
+        statuses: list[SyncStatus] = []
+        leads: list[Lead | None] = []
+        for item in prepared:
+            status, lead = self._one(item)
+            statuses.append(status)
+            leads.append(lead)
+        self._flush()
+        return SyncResult(statuses, leads, self.changes)
+
+    def _one(self, item: _Prepared) -> tuple[SyncStatus, Lead | None]:
+        if item.error is not None:
+            return SyncStatus(item.record.id or 0, SyncOutcome.FAILED, item.error), None
+        record = item.record
+        fsp = record.foreign_sys_person_id or None
+        write_key_email = self.options.write_key_email
+        lead: Lead | None
+        if record.id is not None:
+            lead = self.by_id.get(record.id)
+            if lead is None:
+                return SyncStatus(0, SyncOutcome.FAILED, f"Lead not found: Id {record.id}"), None
+            write_key_email = False
+        elif fsp is not None:
+            lead = self.by_fsp.get(fsp)
+        else:
+            lead = None
+            if record.cookie:
+                lead = self.by_cookie.get(record.cookie)
+            if lead is None and item.key_email and self.options.dedup:
+                lead = self._newest_by_email(email_key(item.key_email))
+                write_key_email = False
+
+        if fsp is not None and lead is not None:
+            owner = self.by_fsp.get(fsp)
+            if owner is not None and owner is not lead:
+                return SyncStatus(
+                    lead.id,
+                    SyncOutcome.FAILED,
+                    f"ForeignSysPersonId {fsp} already belongs to lead {owner.id}",
+                ), None
+
+        if lead is None:
+            created = self._create(item)
+            return SyncStatus(created.id, SyncOutcome.CREATED), created
+        self._update(lead, item, write_key_email)
+        return SyncStatus(lead.id, SyncOutcome.UPDATED), lead
+
+    # -- lookups --------------------------------------------------------------------------
+    def _newest_by_email(self, key: str) -> Lead | None:
+        if key in self.stale_emails:
+            # The newest lead for this email changed its address earlier in this call: ask
+            # the database again once it holds this call's changes so far.
+            self._flush()
+            found = self.tx.newest_leads_by_email([key])
+            if key in found:
+                self.by_email[key] = found[key]
+            self.stale_emails.discard(key)
+        return self.by_email.get(key)
+
+    def _index_email(self, lead: Lead, old_email: str | None) -> None:
+        if old_email is not None:
+            old_key = email_key(old_email)
+            if self.by_email.get(old_key) is lead:
+                del self.by_email[old_key]
+                self.stale_emails.add(old_key)
+        if lead.email:
+            key = email_key(lead.email)
+            if key in self.stale_emails:
+                return
+            current = self.by_email.get(key)
+            if current is None or current.id < lead.id:
+                self.by_email[key] = lead
+
+    # -- writes ---------------------------------------------------------------------------
+    def _create(self, item: _Prepared) -> Lead:
+        record = item.record
+        email = item.email_attr[1] if item.email_attr[0] else item.key_email
+        lead = Lead(
+            id=self.new_ids.pop(),
+            email=email,
+            foreign_sys_person_id=record.foreign_sys_person_id or None,
+            foreign_sys_type=item.fsp_type if record.foreign_sys_person_id else None,
+            values={k: v for k, v in item.values.items() if v is not None},
+            created_at=self.now,
+            updated_at=self.now,
+            cookie=record.cookie or None,
+        )
+        self.pending_new.append(lead)
+        self.pending_ids.add(lead.id)
+        if lead.foreign_sys_person_id:
+            self.by_fsp[lead.foreign_sys_person_id] = lead
+        if lead.cookie:
+            self.by_cookie[lead.cookie] = lead
+        self._index_email(lead, None)
+        return lead
+
+    def _update(self, lead: Lead, item: _Prepared, write_key_email: bool) -> None:
+        record = item.record
+        changed = False
+        for name, value in item.values.items():
+            old = lead.values.get(name)
+            if old != value or type(old) is not type(value):
+                if value is None:
+                    lead.values.pop(name, None)
+                else:
+                    lead.values[name] = value
+                self.changes.append(FieldChange(lead.id, name, old, value))
+                changed = True
+        new_email: tuple[bool, str | None] = item.email_attr
+        if not new_email[0] and write_key_email and item.key_email:
+            new_email = (True, item.key_email)
+        if new_email[0] and new_email[1] != lead.email:
+            old_email = lead.email
+            self.changes.append(FieldChange(lead.id, _EMAIL_FIELD, old_email, new_email[1]))
+            lead.email = new_email[1]
+            self._index_email(lead, old_email)
+            changed = True
+        fsp = record.foreign_sys_person_id or None
+        if fsp is not None and fsp != lead.foreign_sys_person_id:
+            if lead.foreign_sys_person_id:
+                self.by_fsp.pop(lead.foreign_sys_person_id, None)
+            self.changes.append(
+                FieldChange(lead.id, "ForeignSysPersonId", lead.foreign_sys_person_id, fsp)
+            )
+            lead.foreign_sys_person_id = fsp
+            self.by_fsp[fsp] = lead
+            changed = True
+        if fsp is not None and item.fsp_type and item.fsp_type != lead.foreign_sys_type:
+            lead.foreign_sys_type = item.fsp_type
+            changed = True
+        if record.cookie and lead.cookie != record.cookie and record.cookie not in self.by_cookie:
+            lead.cookie = record.cookie
+            self.by_cookie[record.cookie] = lead
+            changed = True
+        if changed:
+            lead.updated_at = self.now
+            if lead.id not in self.pending_ids:
+                self.dirty[lead.id] = lead
+
+    def _flush(self) -> None:
+        if self.pending_new:
+            self.tx.insert_leads(self.pending_new)
+            self.pending_new = []
+            self.pending_ids = set()
+        if self.dirty:
+            self.tx.update_leads(list(self.dirty.values()))
+            self.dirty = {}
+
+
+def describe_fields(catalogue: FieldCatalogue) -> list[FieldDef]:
+    return catalogue.all()

@@ -1,0 +1,151 @@
+"""The SOAP endpoint: POST /soap/mktows/<version> and GET ...?WSDL.
+
+Every call is parsed, authenticated and answered inside a worker thread, so a slow write
+never blocks the event loop. Whatever goes wrong, the client gets a fault in Marketo's
+shape; an unexpected error is a 20011 whose id is in the log, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from leadsync.config import Settings
+from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
+from leadsync.soap.auth import authenticate
+from leadsync.soap.envelope import SoapRequest, read_request
+from leadsync.soap.faults import render_fault
+from leadsync.soap.operations import CallContext, CallOutcome, load_handlers
+from leadsync.soap.wsdl import render_wsdl, wsdl_operations
+from leadsync.store.base import Store
+
+log = logging.getLogger("leadsync.calls")
+VERSION = re.compile(r"^(2_[0-9]|3_[01])$")
+_XML = "text/xml; charset=utf-8"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _CallLog:
+    user: str = "-"
+    operation: str = "-"
+
+
+class SoapService:
+    """Turns request bytes into response bytes; knows no HTTP."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.handlers = load_handlers()
+        self.known_operations = frozenset(wsdl_operations())
+
+    def process(self, data: bytes) -> tuple[int, bytes]:
+        started = time.perf_counter()
+        call = _CallLog()
+        outcome: CallOutcome | None = None
+        try:
+            request = read_request(data)
+            call.operation = request.operation
+            outcome = self._dispatch(request, call)
+        except MarketoError as error:
+            self._log(call, started, None, error.code)
+            return 500, render_fault(error)
+        except Exception:
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
+            self._log(call, started, None, InternalError.code)
+            return 500, render_fault(InternalError(f"Internal Error, error id {error_id}"))
+        self._log(call, started, outcome, None)
+        return 200, outcome.body
+
+    def _dispatch(self, request: SoapRequest, call: _CallLog) -> CallOutcome:
+        user = authenticate(
+            request.credentials,
+            self.store.get_user,
+            window_seconds=self.settings.auth_window_seconds,
+        )
+        call.user = user.user_id
+        handler = self.handlers.get(request.operation)
+        if handler is None:
+            if request.operation in self.known_operations:
+                raise UnsupportedOperation(
+                    f"Unsupported Operation: {request.operation} is not emulated by leadsync"
+                )
+            raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
+        return handler(CallContext(self.store, self.settings, user, request))
+
+    @staticmethod
+    def _log(call: _CallLog, started: float, outcome: CallOutcome | None, code: int | None) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        if outcome is not None:
+            log.info(
+                "user=%s op=%s records=%d created=%d updated=%d failed=%d ms=%.1f",
+                call.user,
+                call.operation,
+                outcome.records,
+                outcome.created,
+                outcome.updated,
+                outcome.failed,
+                ms,
+            )
+        else:
+            log.info("user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, ms)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]:
+    settings = service.settings
+
+    async def endpoint(request: Request) -> Response:
+        version = request.path_params["version"]
+        if not VERSION.match(version):
+            return PlainTextResponse(f"unknown API version {version}\n", status_code=404)
+        if request.method == "GET":
+            if any(key.lower() == "wsdl" for key in request.query_params):
+                return Response(render_wsdl(_address(request, settings)), media_type=_XML)
+            return PlainTextResponse(
+                "POST SOAP requests to this URL; its WSDL is at ?WSDL\n", status_code=405
+            )
+        try:
+            data = await read_body(request, settings.max_body_bytes)
+        except BodyTooLarge:
+            limit = settings.max_body_bytes
+            error = RequestNotUnderstood(
+                f"Request Not Understood: the request is larger than {limit} bytes"
+            )
+            return Response(render_fault(error), status_code=500, media_type=_XML)
+        status, body = await anyio.to_thread.run_sync(service.process, data)
+        return Response(body, status_code=status, media_type=_XML)
+
+    return endpoint
+
+
+def _address(request: Request, settings: Settings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + request.url.path
+    return str(request.url.replace(query=""))

@@ -1,0 +1,81 @@
+"""Reading a request envelope: headers, the body's wrapper element, the operation name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from leadsync.errors import RequestNotUnderstood, UnsupportedOperation
+from leadsync.soap import xml
+from leadsync.soap.auth import Credentials
+from leadsync.soap.ns import BODY, ENVELOPE, HEADER, MKTOWS
+
+
+@dataclass(frozen=True, slots=True)
+class SoapRequest:
+    operation: str
+    params: etree._Element
+    credentials: Credentials | None
+    #: MktowsContextHeader's targetWorkspace, when the client sent one.
+    target_workspace: str | None
+
+
+def read_request(data: bytes) -> SoapRequest:
+    root = xml.parse(data)
+    if root.tag != ENVELOPE:
+        raise RequestNotUnderstood("Request Not Understood: not a SOAP 1.1 Envelope")
+    header = body = None
+    for part in xml.children(root):
+        if part.tag == HEADER and header is None:
+            header = part
+        elif part.tag == BODY and body is None:
+            body = part
+    if body is None:
+        raise RequestNotUnderstood("Request Not Understood: the Envelope has no Body")
+    wrapper = next(xml.children(body), None)
+    if wrapper is None:
+        raise RequestNotUnderstood("Request Not Understood: the Body is empty")
+    return SoapRequest(
+        operation=_operation_of(wrapper),
+        params=wrapper,
+        credentials=_credentials(header),
+        target_workspace=_workspace(header),
+    )
+
+
+def _operation_of(wrapper: etree._Element) -> str:
+    qname = etree.QName(wrapper)
+    name = qname.localname
+    # Children of a wrapper are unqualified; the wrapper itself is in Marketo's namespace
+    # (an unqualified wrapper is tolerated, any other namespace is not Marketo's API).
+    if qname.namespace not in (MKTOWS, None) or not name.startswith("params") or len(name) < 7:
+        raise UnsupportedOperation(f"Unsupported Operation: {name}")
+    return name[6].lower() + name[7:]
+
+
+def _header_child(header: etree._Element | None, name: str) -> etree._Element | None:
+    if header is None:
+        return None
+    for el in xml.children(header):
+        if xml.local(el) == name:
+            return el
+    return None
+
+
+def _credentials(header: etree._Element | None) -> Credentials | None:
+    auth = _header_child(header, "AuthenticationHeader")
+    if auth is None:
+        return None
+    return Credentials(
+        user_id=(xml.text(xml.child(auth, "mktowsUserId")) or "").strip(),
+        signature=(xml.text(xml.child(auth, "requestSignature")) or "").strip(),
+        timestamp=(xml.text(xml.child(auth, "requestTimestamp")) or "").strip(),
+    )
+
+
+def _workspace(header: etree._Element | None) -> str | None:
+    context = _header_child(header, "MktowsContextHeader")
+    if context is None:
+        return None
+    return (xml.text(xml.child(context, "targetWorkspace")) or "").strip()

@@ -1,0 +1,39 @@
+"""Writing responses. Envelopes are assembled as text: responses are regular and large
+(hundreds of statuses), and string building is several times faster than a tree here."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from leadsync.soap.ns import MKTOWS, SOAP_ENV, XSI
+
+XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_ENVELOPE_OPEN = (
+    f'{XML_DECL}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" xmlns:xsi="{XSI}"'
+    f' xmlns:ns1="{MKTOWS}"><SOAP-ENV:Body>'
+)
+_ENVELOPE_CLOSE = "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+
+
+def esc(value: str) -> str:
+    # Characters XML 1.0 cannot carry at all are dropped rather than breaking the document.
+    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in value):
+        value = "".join(c for c in value if ord(c) >= 0x20 or c in "\t\n\r")
+    return escape(value)
+
+
+def element(name: str, value: str | None) -> str:
+    """``<name>value</name>``, or ``<name xsi:nil="true" />`` when value is None."""
+    if value is None:
+        return f'<{name} xsi:nil="true" />'
+    return f"<{name}>{esc(value)}</{name}>"
+
+
+def envelope(body: str) -> bytes:
+    return (_ENVELOPE_OPEN + body + _ENVELOPE_CLOSE).encode("utf-8")
+
+
+def success(operation: str, inner: str) -> bytes:
+    """``<ns1:successOperation>inner</ns1:successOperation>`` in an envelope."""
+    wrapper = "success" + operation[:1].upper() + operation[1:]
+    return envelope(f"<ns1:{wrapper}>{inner}</ns1:{wrapper}>")

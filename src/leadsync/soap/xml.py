@@ -1,0 +1,82 @@
+"""The one parser for untrusted XML, and small helpers for reading what it returns.
+
+DTDs are refused outright (no entity can be declared, so none is expanded), nothing is
+fetched from the network, and huge-tree mode stays off. Children of Marketo's wrapper
+elements are unqualified, but clients sometimes qualify them; helpers here match children
+by local name and ignore their namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from leadsync.errors import RequestNotUnderstood
+from leadsync.soap.ns import XSI_NIL
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def parse(data: bytes) -> etree._Element:
+    """Parse an untrusted document; anything but plain well-formed XML is a 20012."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise RequestNotUnderstood("Request Not Understood: DTDs and entities are not allowed")
+    try:
+        root = etree.fromstring(data, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise RequestNotUnderstood(f"Request Not Understood: malformed XML: {exc}") from None
+    tree = root.getroottree()
+    if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+        raise RequestNotUnderstood("Request Not Understood: DTDs and entities are not allowed")
+    return root
+
+
+def local(el: etree._Element) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):  # comments and processing instructions
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def children(el: etree._Element) -> Iterator[etree._Element]:
+    for child in el:
+        if isinstance(child.tag, str):
+            yield child
+
+
+def child(el: etree._Element, name: str) -> etree._Element | None:
+    """The first child named ``name`` (in any or no namespace)."""
+    for c in el:
+        tag = c.tag
+        if isinstance(tag, str) and (tag == name or tag.endswith("}" + name)):
+            return c
+    return None
+
+
+def child_ci(el: etree._Element, name: str) -> etree._Element | None:
+    """Like ``child``, but ``name`` matches without regard to case (``foreignSysPersonId``)."""
+    wanted = name.casefold()
+    for c in children(el):
+        if local(c).casefold() == wanted:
+            return c
+    return None
+
+
+def is_nil(el: etree._Element) -> bool:
+    return el.get(XSI_NIL, "").strip() in ("true", "1")
+
+
+def text(el: etree._Element | None) -> str | None:
+    """The element's text content, or None when absent or nil."""
+    if el is None or is_nil(el):
+        return None
+    return "".join(str(part) for part in el.itertext())

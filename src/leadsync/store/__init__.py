@@ -1,0 +1,43 @@
+"""Lead storage backends, chosen by database URL."""
+
+from __future__ import annotations
+
+from leadsync.errors import ConfigError
+from leadsync.store.base import Store
+
+DEFAULT_DATABASE_URL = "sqlite:///./leadsync.db"
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the backend named by ``url``; drivers are imported only when needed.
+
+    ``migrate`` applies pending migrations; either way a schema newer than this leadsync
+    knows raises ``SchemaTooNew``.
+    """
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from leadsync.store.sqlite import SQLiteStore
+
+        store: Store = SQLiteStore(url)
+    elif scheme in ("postgresql", "postgres"):
+        try:
+            from leadsync.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise ConfigError(f"PostgreSQL support is not available: {exc}") from exc
+        store = PostgresStore(url)
+    else:
+        raise ConfigError(
+            f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+        )
+    try:
+        if migrate:
+            store.migrate()
+        else:
+            store.schema_version()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+__all__ = ["DEFAULT_DATABASE_URL", "Store", "open_store"]

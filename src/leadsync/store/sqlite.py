@@ -1,0 +1,344 @@
+"""The embedded default: one SQLite file in WAL mode.
+
+Writes are serialised through one writer connection behind a lock and ``BEGIN IMMEDIATE``,
+so a call's batch is atomic and "database is locked" never reaches a client; readers use
+their own connections and see the last committed snapshot. Several processes on one file
+wait for each other through SQLite's busy timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leadsync.errors import ConfigError, StoreUnavailable
+from leadsync.model import ApiUser, FieldDef, FieldType, Lead
+from leadsync.store.base import (
+    AlreadyExists,
+    LeadReader,
+    LeadWriter,
+    Store,
+    StoreFeatures,
+    iter_chunks,
+)
+from leadsync.store.migrate import check_version, load_migrations
+
+_BUSY_TIMEOUT_MS = 60_000
+#: SQLite's default limit on host parameters is 32766; stay far below it.
+_CHUNK = 500
+_LEAD_COLUMNS = "id, email, fsp_id, fsp_type, cookie, attrs, created_at, updated_at"
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def from_us(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+def to_us(value: datetime) -> int:
+    return int(value.timestamp() * 1_000_000)
+
+
+def path_from_url(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.lower().startswith(prefix):
+        raise ConfigError(f"bad SQLite URL {url!r}: use sqlite:///relative.db or sqlite:////abs.db")
+    rest = url[len(prefix) :]
+    if not rest or rest == ":memory:":
+        raise ConfigError("an SQLite URL must name a file (sqlite:///path/to/leadsync.db)")
+    return Path(rest)
+
+
+def _row_to_lead(row: sqlite3.Row | tuple[Any, ...]) -> Lead:
+    return Lead(
+        id=row[0],
+        email=row[1],
+        foreign_sys_person_id=row[2],
+        foreign_sys_type=row[3],
+        cookie=row[4],
+        values=json.loads(row[5]),
+        created_at=from_us(row[6]),
+        updated_at=from_us(row[7]),
+    )
+
+
+class _SQLiteReader(LeadReader):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _select_in(self, column: str, keys: Sequence[Any]) -> list[Lead]:
+        found: list[Lead] = []
+        for chunk in iter_chunks(keys, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {_LEAD_COLUMNS} FROM leads WHERE {column} IN ({marks})", tuple(chunk)
+            ).fetchall()
+            found.extend(_row_to_lead(r) for r in rows)
+        return found
+
+    def leads_by_ids(self, ids: Iterable[int]) -> dict[int, Lead]:
+        return {lead.id: lead for lead in self._select_in("id", list(set(ids)))}
+
+    def leads_by_foreign_ids(self, foreign_ids: Iterable[str]) -> dict[str, Lead]:
+        leads = self._select_in("fsp_id", list(set(foreign_ids)))
+        return {lead.foreign_sys_person_id: lead for lead in leads if lead.foreign_sys_person_id}
+
+    def leads_by_cookies(self, cookies: Iterable[str]) -> dict[str, Lead]:
+        return {
+            lead.cookie: lead
+            for lead in self._select_in("cookie", list(set(cookies)))
+            if lead.cookie
+        }
+
+    def newest_leads_by_email(self, email_keys: Iterable[str]) -> dict[str, Lead]:
+        newest: dict[str, Lead] = {}
+        keys = list(set(email_keys))
+        for chunk in iter_chunks(keys, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            # The newest lead is the one with the highest id for its email_key.
+            rows = self.conn.execute(
+                f"SELECT {_LEAD_COLUMNS}, email_key FROM leads WHERE id IN ("
+                f"SELECT max(id) FROM leads WHERE email_key IN ({marks}) GROUP BY email_key)",
+                tuple(chunk),
+            ).fetchall()
+            for row in rows:
+                newest[row[8]] = _row_to_lead(row)
+        return newest
+
+    def count_leads(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM leads").fetchone()[0])
+
+
+class _SQLiteWriter(_SQLiteReader, LeadWriter):
+    def lock_keys(self, email_keys: Iterable[str], foreign_ids: Iterable[str]) -> None:
+        # BEGIN IMMEDIATE already holds the database's single write lock.
+        return None
+
+    def allocate_ids(self, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'leads'").fetchone()
+        start = (row[0] if row else 0) + 1
+        # Inserting explicit ids advances sqlite_sequence, so these are never handed out again.
+        return list(range(start, start + count))
+
+    def insert_leads(self, leads: Sequence[Lead]) -> None:
+        self.conn.executemany(
+            "INSERT INTO leads (id, email, email_key, fsp_id, fsp_type, cookie, attrs,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_lead_params(lead) for lead in leads],
+        )
+
+    def update_leads(self, leads: Sequence[Lead]) -> None:
+        self.conn.executemany(
+            "UPDATE leads SET email = ?, email_key = ?, fsp_id = ?, fsp_type = ?, cookie = ?,"
+            " attrs = ?, updated_at = ? WHERE id = ?",
+            [(*_lead_params(lead)[1:7], to_us(lead.updated_at), lead.id) for lead in leads],
+        )
+
+
+def _lead_params(lead: Lead) -> tuple[Any, ...]:
+    from leadsync.store.base import email_key
+
+    return (
+        lead.id,
+        lead.email,
+        email_key(lead.email) if lead.email else None,
+        lead.foreign_sys_person_id,
+        lead.foreign_sys_type,
+        lead.cookie,
+        json.dumps(lead.values, separators=(",", ":"), ensure_ascii=False),
+        to_us(lead.created_at),
+        to_us(lead.updated_at),
+    )
+
+
+class SQLiteStore(Store):
+    features = StoreFeatures(concurrent_writers=False, embedded=True)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._writer = self._connect()
+        self._writer.execute("PRAGMA journal_mode = WAL")
+
+    # -- connections ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        parent = self.path.parent
+        if not parent.is_dir():
+            raise StoreUnavailable(
+                f"cannot open database {self.path}: folder {parent} does not exist"
+            )
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # NORMAL in WAL mode survives a killed process; only power loss can drop the
+            # last commits (docs/deployment.md).
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open database {self.path}: {exc}") from exc
+        with self._conns_lock:
+            self._all_conns.append(conn)
+        return conn
+
+    def _reader_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            conns, self._all_conns = self._all_conns, []
+        for conn in conns:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"database {self.path} is not writable: {exc}") from exc
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- schema ---------------------------------------------------------------------------
+    def _current_version(self, conn: sqlite3.Connection) -> int:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def schema_version(self) -> int:
+        with self._transaction() as conn:
+            current = self._current_version(conn)
+        check_version("sqlite", current, require_latest=True)
+        return current
+
+    def migrate(self) -> list[int]:
+        applied: list[int] = []
+        with self._transaction() as conn:
+            current = self._current_version(conn)
+            check_version("sqlite", current, require_latest=False)
+            for migration in load_migrations("sqlite"):
+                if migration.version <= current:
+                    continue
+                for statement in _split_sql(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, now_us()),
+                )
+                applied.append(migration.version)
+        return applied
+
+    # -- users ----------------------------------------------------------------------------
+    def add_user(self, user_id: str, encryption_key: str) -> ApiUser:
+        created = now_us()
+        with self._transaction() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO api_users (user_id, encryption_key, created_at) VALUES (?, ?, ?)",
+                    (user_id, encryption_key, created),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(f"API user {user_id!r} exists already") from exc
+        return ApiUser(user_id, encryption_key, from_us(created))
+
+    def get_user(self, user_id: str) -> ApiUser | None:
+        row = (
+            self._reader_conn()
+            .execute(
+                "SELECT user_id, encryption_key, created_at FROM api_users WHERE user_id = ?",
+                (user_id,),
+            )
+            .fetchone()
+        )
+        return ApiUser(row[0], row[1], from_us(row[2])) if row else None
+
+    def list_users(self) -> list[ApiUser]:
+        rows = (
+            self._reader_conn()
+            .execute("SELECT user_id, encryption_key, created_at FROM api_users ORDER BY user_id")
+            .fetchall()
+        )
+        return [ApiUser(r[0], r[1], from_us(r[2])) for r in rows]
+
+    def remove_user(self, user_id: str) -> bool:
+        with self._transaction() as conn:
+            cur = conn.execute("DELETE FROM api_users WHERE user_id = ?", (user_id,))
+            return cur.rowcount > 0
+
+    # -- fields ---------------------------------------------------------------------------
+    def custom_fields(self) -> list[FieldDef]:
+        rows = (
+            self._reader_conn()
+            .execute("SELECT name, type FROM custom_fields ORDER BY name")
+            .fetchall()
+        )
+        return [FieldDef(r[0], FieldType(r[1]), custom=True) for r in rows]
+
+    def add_custom_field(self, field: FieldDef) -> None:
+        with self._transaction() as conn:
+            try:
+                conn.execute(
+                    "INSERT INTO custom_fields (name, type, created_at) VALUES (?, ?, ?)",
+                    (field.name, field.type.value, now_us()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(f"field {field.name!r} exists already") from exc
+
+    # -- leads ----------------------------------------------------------------------------
+    def write(self) -> AbstractContextManager[LeadWriter]:
+        @contextmanager
+        def writer() -> Iterator[LeadWriter]:
+            with self._transaction() as conn:
+                yield _SQLiteWriter(conn)
+
+        return writer()
+
+    def read(self) -> AbstractContextManager[LeadReader]:
+        @contextmanager
+        def reader() -> Iterator[LeadReader]:
+            conn = self._reader_conn()
+            conn.execute("BEGIN")
+            try:
+                yield _SQLiteReader(conn)
+            finally:
+                conn.execute("COMMIT")
+
+        return reader()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration file (they hold no semicolons inside literals)."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
