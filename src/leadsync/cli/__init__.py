@@ -26,7 +26,27 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 
 class LeadsyncGroup(click.Group):
-    """Turns expected failures into ``Error: ...`` and exit code 1."""
+    """Turns expected failures into one line ``Error: ...`` and a non-zero exit."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        if isinstance(result, int) and result:
+            sys.exit(result)
+        return result
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
