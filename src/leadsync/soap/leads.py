@@ -12,42 +12,85 @@ from leadsync.soap import xml
 from leadsync.soap.operations import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.writer import element, esc, success
 
+_RECORD_FIELDS = {
+    "id": "id",
+    "email": "email",
+    "foreignsyspersonid": "fsp",
+    "foreignsystype": "fsp_type",
+    "leadattributelist": "attributes",
+}
+#: Exact tags as clients usually send them, so the common case needs no case folding.
+_EXACT = {
+    "Id": "id",
+    "Email": "email",
+    "ForeignSysPersonId": "fsp",
+    "foreignSysPersonId": "fsp",
+    "ForeignSysType": "fsp_type",
+    "foreignSysType": "fsp_type",
+    "leadAttributeList": "attributes",
+}
+
 
 def decode_lead_record(el: etree._Element) -> LeadInput:
     """A ``leadRecord`` in any child order, keys matched without regard to case."""
     record = LeadInput()
-    for child in xml.children(el):
-        name = xml.local(child).casefold()
-        if name == "leadattributelist":
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        kind = _EXACT.get(tag) or _RECORD_FIELDS.get(tag.rpartition("}")[2].casefold())
+        if kind is None:
+            continue
+        if kind == "attributes":
             record.attributes = _decode_attributes(child)
             continue
         value = xml.text(child)
         if value is None:
             continue
-        if name == "id":
-            stripped = value.strip()
-            if stripped:
-                try:
-                    record.id = int(stripped)
-                except ValueError:
-                    record.decode_error = f"Id must be an integer, not {stripped!r}"
-        elif name == "email":
-            record.email = value.strip() or None
-        elif name == "foreignsyspersonid":
-            record.foreign_sys_person_id = value.strip() or None
-        elif name == "foreignsystype":
-            record.foreign_sys_type = value.strip() or None
+        value = value.strip()
+        if kind == "email":
+            record.email = value or None
+        elif kind == "fsp":
+            record.foreign_sys_person_id = value or None
+        elif kind == "fsp_type":
+            record.foreign_sys_type = value or None
+        elif value:
+            try:
+                record.id = int(value)
+            except ValueError:
+                record.decode_error = f"Id must be an integer, not {value!r}"
     return record
 
 
 def _decode_attributes(el: etree._Element) -> list[Attribute]:
+    # The hot loop of every sync. Nearly every client writes <attrName> then <attrValue>,
+    # unqualified: that shape takes two indexed reads; anything else takes the general path.
     attributes = []
-    for attr in xml.children(el):
-        name = xml.text(xml.child(attr, "attrName"))
-        if name is None or not name.strip():
-            continue
-        attributes.append(Attribute(name.strip(), xml.text(xml.child(attr, "attrValue")) or ""))
+    append = attributes.append
+    for attr in el:
+        if len(attr) == 2:
+            first = attr[0]
+            second = attr[1]
+            if first.tag == "attrName" and second.tag == "attrValue":
+                name = first.text
+                if name and (name := name.strip()):
+                    append(Attribute(name, second.text or ""))
+                continue
+        _decode_attribute_slowly(attr, attributes)
     return attributes
+
+
+def _decode_attribute_slowly(attr: etree._Element, into: list[Attribute]) -> None:
+    name: str | None = None
+    value: str | None = None
+    for part in xml.children(attr):
+        local = xml.local(part)
+        if local == "attrName":
+            name = xml.text(part)
+        elif local == "attrValue":
+            value = xml.text(part)
+    if name and (name := name.strip()):
+        into.append(Attribute(name, value or ""))
 
 
 def encode_sync_status(status: SyncStatus) -> str:

@@ -77,6 +77,13 @@ def is_nil(el: etree._Element) -> bool:
 
 def text(el: etree._Element | None) -> str | None:
     """The element's text content, or None when absent or nil."""
-    if el is None or is_nil(el):
+    if el is None:
+        return None
+    if len(el) == 0:
+        value = el.text
+        if value:
+            return value
+        return None if is_nil(el) else ""
+    if is_nil(el):
         return None
     return "".join(str(part) for part in el.itertext())
