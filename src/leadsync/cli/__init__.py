@@ -28,7 +28,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 class LeadsyncGroup(click.Group):
     """Turns expected failures into one line ``Error: ...`` and a non-zero exit."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)

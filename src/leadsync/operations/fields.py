@@ -7,7 +7,7 @@ so a value that does not fit fails its record alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -85,9 +85,11 @@ class FieldCatalogue:
         self.fields: dict[str, FieldDef] = {}
         for fdef in (*STANDARD_FIELDS, *custom):
             self.fields[fdef.name.casefold()] = fdef
+        # Names as clients usually spell them, looked up without case folding.
+        self.exact: dict[str, FieldDef] = {f.name: f for f in self.fields.values()}
 
     def get(self, name: str) -> FieldDef | None:
-        return self.fields.get(name.casefold())
+        return self.exact.get(name) or self.fields.get(name.casefold())
 
     def all(self) -> list[FieldDef]:
         return sorted(self.fields.values(), key=lambda f: f.name.casefold())
@@ -109,53 +111,97 @@ def convert(fdef: FieldDef, raw: str) -> Value:
 
     An empty value clears the field.
     """
-    ftype = fdef.type
+    return _CONVERTERS[fdef.type](fdef, raw)
+
+
+def _to_string(fdef: FieldDef, raw: str) -> Value:
+    if len(raw) > STRING_MAX_CHARS:
+        raise ValueError(f"value for {fdef.name} is longer than {STRING_MAX_CHARS} characters")
+    return raw if raw and not raw.isspace() else None
+
+
+def _to_text(fdef: FieldDef, raw: str) -> Value:
+    if len(raw) > TEXT_MAX_BYTES // 4 and len(raw.encode("utf-8")) > TEXT_MAX_BYTES:
+        raise ValueError(f"value for {fdef.name} is longer than {TEXT_MAX_BYTES} bytes")
+    return raw if raw and not raw.isspace() else None
+
+
+def _to_email(fdef: FieldDef, raw: str) -> Value:
     text = raw.strip()
-    if text == "":
+    if not text:
         return None
-    if ftype in (FieldType.STRING, FieldType.PHONE, FieldType.URL):
-        if len(raw) > STRING_MAX_CHARS:
-            raise ValueError(f"value for {fdef.name} is longer than {STRING_MAX_CHARS} characters")
-        return raw
-    if ftype is FieldType.TEXT:
-        if len(raw.encode("utf-8")) > TEXT_MAX_BYTES:
-            raise ValueError(f"value for {fdef.name} is longer than {TEXT_MAX_BYTES} bytes")
-        return raw
-    if ftype is FieldType.EMAIL:
-        if len(text) > STRING_MAX_CHARS or not _EMAIL.match(text):
-            raise ValueError(f"value for {fdef.name} is not an email address: {raw!r}")
-        return text
-    if ftype in (FieldType.INTEGER, FieldType.SCORE, FieldType.PERCENT):
-        try:
-            number = int(text)
-        except ValueError:
-            raise ValueError(f"value for {fdef.name} is not an integer: {raw!r}") from None
-        if not _INT_MIN <= number <= _INT_MAX:
-            raise ValueError(f"value for {fdef.name} is out of the integer range: {raw!r}")
-        return number
-    if ftype in (FieldType.FLOAT, FieldType.CURRENCY):
-        try:
-            dec = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"value for {fdef.name} is not a number: {raw!r}") from None
-        if not dec.is_finite():
-            raise ValueError(f"value for {fdef.name} is not a finite number: {raw!r}")
-        return float(dec)
-    if ftype is FieldType.BOOLEAN:
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"value for {fdef.name} is not a boolean: {raw!r}")
-    if ftype is FieldType.DATE:
-        try:
-            return date.fromisoformat(text[:10] if "T" in text else text).isoformat()
-        except ValueError:
-            raise ValueError(f"value for {fdef.name} is not a date (YYYY-MM-DD): {raw!r}") from None
-    if ftype is FieldType.DATETIME:
-        return parse_datetime(text, fdef.name).isoformat()
-    raise AssertionError(f"unhandled field type {ftype}")  # pragma: no cover
+    if len(text) > STRING_MAX_CHARS or not _EMAIL.match(text):
+        raise ValueError(f"value for {fdef.name} is not an email address: {raw!r}")
+    return text
+
+
+def _to_integer(fdef: FieldDef, raw: str) -> Value:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"value for {fdef.name} is not an integer: {raw!r}") from None
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise ValueError(f"value for {fdef.name} is out of the integer range: {raw!r}")
+    return number
+
+
+def _to_number(fdef: FieldDef, raw: str) -> Value:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        dec = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"value for {fdef.name} is not a number: {raw!r}") from None
+    if not dec.is_finite():
+        raise ValueError(f"value for {fdef.name} is not a finite number: {raw!r}")
+    return float(dec)
+
+
+def _to_boolean(fdef: FieldDef, raw: str) -> Value:
+    lowered = raw.strip().lower()
+    if not lowered:
+        return None
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"value for {fdef.name} is not a boolean: {raw!r}")
+
+
+def _to_date(fdef: FieldDef, raw: str) -> Value:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10] if "T" in text else text).isoformat()
+    except ValueError:
+        raise ValueError(f"value for {fdef.name} is not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def _to_datetime(fdef: FieldDef, raw: str) -> Value:
+    text = raw.strip()
+    return parse_datetime(text, fdef.name).isoformat() if text else None
+
+
+_CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
+    FieldType.STRING: _to_string,
+    FieldType.PHONE: _to_string,
+    FieldType.URL: _to_string,
+    FieldType.TEXT: _to_text,
+    FieldType.EMAIL: _to_email,
+    FieldType.INTEGER: _to_integer,
+    FieldType.SCORE: _to_integer,
+    FieldType.PERCENT: _to_integer,
+    FieldType.FLOAT: _to_number,
+    FieldType.CURRENCY: _to_number,
+    FieldType.BOOLEAN: _to_boolean,
+    FieldType.DATE: _to_date,
+    FieldType.DATETIME: _to_datetime,
+}
 
 
 def parse_datetime(text: str, what: str) -> datetime:

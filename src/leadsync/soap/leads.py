@@ -64,18 +64,24 @@ def decode_lead_record(el: etree._Element) -> LeadInput:
 
 def _decode_attributes(el: etree._Element) -> list[Attribute]:
     # The hot loop of every sync. Nearly every client writes <attrName> then <attrValue>,
-    # unqualified: that shape takes two indexed reads; anything else takes the general path.
-    attributes = []
+    # unqualified; lxml finds those in C and the pairs are read in one pass. Any other shape
+    # (another order, qualified names, a part missing) leaves fewer pairs than attributes and
+    # takes the general path.
+    attributes: list[Attribute] = []
     append = attributes.append
+    name: str | None = None
+    for part in el.iter("attrName", "attrValue"):
+        if part.tag == "attrName":
+            name = part.text
+        elif name is not None:
+            stripped = name.strip()
+            if stripped:
+                append(Attribute(stripped, part.text or ""))
+            name = None
+    if len(attributes) == len(el):
+        return attributes
+    attributes.clear()
     for attr in el:
-        if len(attr) == 2:
-            first = attr[0]
-            second = attr[1]
-            if first.tag == "attrName" and second.tag == "attrValue":
-                name = first.text
-                if name and (name := name.strip()):
-                    append(Attribute(name, second.text or ""))
-                continue
         _decode_attribute_slowly(attr, attributes)
     return attributes
 
