@@ -188,10 +188,12 @@ class _Resolver:
         cookies = {p.record.cookie for p in valid if p.record.cookie}
         ids = {p.record.id for p in valid if p.record.id is not None}
         self.tx.lock_keys(emails, fsps)
+        # One object per lead, however many keys reached it, so that every record's changes
+        # land on the same copy.
         self.by_id = self.tx.leads_by_ids(ids) if ids else {}
-        self.by_fsp = self.tx.leads_by_foreign_ids(fsps) if fsps else {}
-        self.by_cookie = self.tx.leads_by_cookies(cookies) if cookies else {}
-        self.by_email = self.tx.newest_leads_by_email(emails) if emails else {}
+        self.by_fsp = self._canonical(self.tx.leads_by_foreign_ids(fsps) if fsps else {})
+        self.by_cookie = self._canonical(self.tx.leads_by_cookies(cookies) if cookies else {})
+        self.by_email = self._canonical(self.tx.newest_leads_by_email(emails) if emails else {})
         self.new_ids = self.tx.allocate_ids(sum(1 for p in valid if p.record.id is None))
         self.new_ids.reverse()
 
@@ -242,12 +244,17 @@ class _Resolver:
         return SyncStatus(lead.id, SyncOutcome.UPDATED), lead
 
     # -- lookups --------------------------------------------------------------------------
+    def _canonical(self, found: dict[str, Lead]) -> dict[str, Lead]:
+        for key, lead in found.items():
+            found[key] = self.by_id.setdefault(lead.id, lead)
+        return found
+
     def _newest_by_email(self, key: str) -> Lead | None:
         if key in self.stale_emails:
             # The newest lead for this email changed its address earlier in this call: ask
             # the database again once it holds this call's changes so far.
             self._flush()
-            found = self.tx.newest_leads_by_email([key])
+            found = self._canonical(self.tx.newest_leads_by_email([key]))
             if key in found:
                 self.by_email[key] = found[key]
             self.stale_emails.discard(key)
@@ -283,6 +290,7 @@ class _Resolver:
         )
         self.pending_new.append(lead)
         self.pending_ids.add(lead.id)
+        self.by_id[lead.id] = lead
         if lead.foreign_sys_person_id:
             self.by_fsp[lead.foreign_sys_person_id] = lead
         if lead.cookie:
