@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from leadsync.config import Settings, from_env
+from leadsync.logs import configure_logging
 from leadsync.soap.endpoint import SoapService, soap_route
 from leadsync.store import Store, open_store
 
@@ -47,4 +48,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
 def app_from_env() -> Any:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
-    return create_app(from_env())
+    settings = from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -91,7 +91,7 @@ database_option = click.option(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from leadsync.cli import fields, serve, users  # noqa: F401
+    from leadsync.cli import db, fields, serve, users  # noqa: F401
 
 
 _register()

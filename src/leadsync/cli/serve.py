@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 
 import click
 
 from leadsync.cli import database_option, main
 from leadsync.cli.common import new_encryption_key, new_user_id
 from leadsync.config import ENV_PREFIX, Settings, from_env
+from leadsync.logs import configure_logging
 from leadsync.operations.leads import UnknownAttributePolicy
 from leadsync.store import open_store
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 @main.command()
@@ -51,7 +48,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def serve(no_migrate: bool, **flags: object) -> None:
     """Run the SOAP server."""
     settings = from_env().with_overrides(**flags)
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    configure_logging(settings.log_level)
     store = open_store(settings.database_url, migrate=not no_migrate)
     try:
         if not store.list_users():

@@ -8,11 +8,12 @@ from leadsync.store.base import Store
 DEFAULT_DATABASE_URL = "sqlite:///./leadsync.db"
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, check: bool = True) -> Store:
     """Open the backend named by ``url``; drivers are imported only when needed.
 
-    ``migrate`` applies pending migrations; either way a schema newer than this leadsync
-    knows raises ``SchemaTooNew``.
+    ``migrate`` applies pending migrations; without it, ``check`` refuses a schema that is
+    not exactly the one this leadsync knows. Either way a newer schema raises
+    ``SchemaTooNew``.
     """
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
@@ -32,7 +33,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     try:
         if migrate:
             store.migrate()
-        else:
+        elif check:
             store.schema_version()
     except BaseException:
         store.close()
