@@ -10,6 +10,7 @@ from leadsync.soap.auth import parse_timestamp, sign
 from support import (
     DEMO_KEY,
     DEMO_USER,
+    REPO,
     Server,
     envelope,
     fault,
@@ -127,13 +128,8 @@ def test_missing_header_is_authentication_failed(server: Server) -> None:
 
 
 def test_docs_example_verbatim_is_accepted_with_a_wide_window(lenient_server: Server) -> None:
-    from support import SHARED
-
-    seed = (SHARED / "seed").glob("*.txt")
-    text = next(seed).read_text(encoding="utf-8")
-    start = text.index('<?xml version="1.0" encoding="UTF-8"?>')
-    end = text.index("</SOAP-ENV:Envelope>", start) + len("</SOAP-ENV:Envelope>")
-    request = text[start:end]
+    # Marketo's documented syncMultipleLeads request, byte for byte (signed in 2013).
+    request = (REPO / "tests/data/doc_sync_multiple_leads_request.xml").read_bytes()
     first = statuses(lenient_server.post(request))
     assert [s.status for s in first] == ["CREATED", "CREATED"]
     again = statuses(lenient_server.post(request))
