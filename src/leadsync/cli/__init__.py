@@ -44,6 +44,10 @@ class LeadsyncGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except Exception as exc:
+            # Whatever escaped the commands' own handling: one line, never a traceback.
+            click.echo(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)}", err=True)
+            sys.exit(1)
         if isinstance(result, int) and result:
             sys.exit(result)
         return result
@@ -91,7 +95,7 @@ database_option = click.option(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from leadsync.cli import db, fields, serve, users  # noqa: F401
+    from leadsync.cli import db, fields, push, serve, users  # noqa: F401
 
 
 _register()
