@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-
 from bench_sync import batches, run_http, seed_indices
 from common import server, tmp_sqlite
+from psycopg import sql
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
