@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from leadsync.admin import admin_routes, shape_calls
 from leadsync.config import Settings, from_env
 from leadsync.logs import configure_logging
 from leadsync.soap.endpoint import SoapService, soap_route
@@ -38,9 +39,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         routes=[
             Route(SOAP_PATH, soap_route(service), methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
+            *admin_routes(store, settings, service.guard.limits_changed),
         ],
         lifespan=lifespan,
     )
+    shape_calls(app, settings)
     app.state.store = store
     app.state.settings = settings
     return app

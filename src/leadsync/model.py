@@ -99,3 +99,41 @@ class ApiUser:
     user_id: str
     encryption_key: str
     created_at: datetime
+
+
+class LeadKeyType(enum.StrEnum):
+    """How a lead is named in getLead, getMultipleLeads, mergeLeads... (WSDL ``LeadKeyRef``)."""
+
+    IDNUM = "IDNUM"
+    COOKIE = "COOKIE"
+    EMAIL = "EMAIL"
+    LEADOWNEREMAIL = "LEADOWNEREMAIL"
+    SFDCACCOUNTID = "SFDCACCOUNTID"
+    SFDCCONTACTID = "SFDCCONTACTID"
+    SFDCLEADID = "SFDCLEADID"
+    SFDCLEADOWNERID = "SFDCLEADOWNERID"
+    SFDCOPPTYID = "SFDCOPPTYID"
+
+
+@dataclass(frozen=True, slots=True)
+class StaticList:
+    id: int
+    name: str
+    created_at: datetime
+    #: Filled in by listings; lookups leave it at 0.
+    members: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One entry of a lead's activity history. ``id`` is 0 until the store assigns one."""
+
+    id: int
+    lead_id: int
+    #: The WSDL ``ActivityType`` name (``NewLead``); the display name is derived from it.
+    type: str
+    created_at: datetime
+    asset_name: str | None
+    #: (name, value) pairs in the order they are shown.
+    attributes: tuple[tuple[str, str], ...]
+    campaign: str | None = None

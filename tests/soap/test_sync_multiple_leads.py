@@ -237,3 +237,24 @@ def test_attribute_names_ignore_case_and_custom_fields_work(tmp_path: object) ->
         )
         lead = stored_leads(db, [s.lead_id])[s.lead_id]
         assert lead.values == {"Shoe_Size__c": 44, "Company": "Z"}
+
+
+def test_an_id_out_of_range_fails_its_record_alone(server: Server) -> None:
+    got = sync(server, lead_record(None, id=10**20), lead_record(unique()))
+    assert [s.status for s in got] == ["FAILED", "CREATED"]
+    assert got[0].lead_id == 0
+
+
+def test_two_records_reaching_one_lead_by_different_keys_both_apply(server: Server) -> None:
+    email = unique()
+    [created] = sync(server, lead_record(email, fsp="two-" + email))
+    got = sync(
+        server,
+        lead_record(None, {"City": "Metz"}, id=created.lead_id),
+        lead_record(email, {"Title": "Dir"}),
+        lead_record(None, {"State": "GE"}, fsp="two-" + email),
+        lead_record(None, {"Fax": "1"}, id=created.lead_id, fsp="two-" + email),
+    )
+    assert [(s.lead_id, s.status) for s in got] == [(created.lead_id, "UPDATED")] * 4
+    lead = stored_leads(server.database_url, [created.lead_id])[created.lead_id]
+    assert lead.values == {"City": "Metz", "Title": "Dir", "State": "GE", "Fax": "1"}

@@ -32,7 +32,10 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"wsdl": WSDL, "soap": SOAP, "xsd": XSD}
 
 # Everything we declare beyond WSDL 2_2: (complexType, child element) pairs.
-OUR_ADDITIONS = {("AuthenticationHeaderInfo", "partnerId")}
+OUR_ADDITIONS = {
+    ("AuthenticationHeaderInfo", "partnerId"),
+    ("ParamsGetLeadChanges", "activityNameFilter"),
+}
 
 # Attribute values that are QNames; they are compared resolved, so prefixes do not matter.
 _QNAME_ATTRIBUTES = {"type", "base", "element", "message", "binding"}

@@ -95,7 +95,7 @@ database_option = click.option(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from leadsync.cli import db, fields, push, serve, users  # noqa: F401
+    from leadsync.cli import config_cmd, db, fields, lists, push, reset, serve, users  # noqa: F401
 
 
 _register()

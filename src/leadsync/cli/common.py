@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
-from leadsync.config import from_env
+from leadsync.config import from_env, from_file
 from leadsync.store import Store, open_store
 
 
 def store_for(database_url: str | None) -> Store:
-    """The store named by the flag, else by ``LEADSYNC_DATABASE_URL``, else the default."""
-    url = database_url or from_env().database_url
+    """The store named by the flag, else by ``LEADSYNC_DATABASE_URL``, else by the config file
+    that ``LEADSYNC_CONFIG`` names, else the default."""
+    config = os.environ.get("LEADSYNC_CONFIG")
+    url = database_url or from_env(from_file(config) if config else None).database_url
     return open_store(url)
 
 

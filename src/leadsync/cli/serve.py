@@ -8,9 +8,12 @@ import click
 
 from leadsync.cli import database_option, main
 from leadsync.cli.common import new_encryption_key, new_user_id
-from leadsync.config import ENV_PREFIX, Settings, from_env
+from leadsync.cli.serve_options import serve_options, settings_from_flags
+from leadsync.config import ENV_PREFIX, Settings
+from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
 from leadsync.operations.leads import UnknownAttributePolicy
+from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
 
 
@@ -42,12 +45,40 @@ from leadsync.store import open_store
     help="An unknown attribute faults the call (20105) or fails its record. [default: fault]",
 )
 @click.option(
+    "--sync-lead-key-email/--no-sync-lead-key-email",
+    "sync_lead_writes_key_email",
+    default=None,
+    help="syncLead writes the top-level Email of a lead found by another key. [default: yes]",
+)
+@click.option(
+    "--sync-lead-failure",
+    "sync_lead_failure_faults",
+    default=None,
+    type=click.Choice(["fault", "status"]),
+    callback=lambda _ctx, _param, value: None if value is None else value == "fault",
+    help="A syncLead record that cannot be written faults (20106) or returns FAILED."
+    " [default: fault]",
+)
+@click.option(
+    "--leads-batch-max",
+    default=None,
+    type=click.IntRange(1),
+    help="Most leads one getMultipleLeads call returns. [default: 1000]",
+)
+@click.option(
+    "--max-time-range-days",
+    default=None,
+    type=click.IntRange(0),
+    help="Widest LastUpdateAtSelector / getLeadChanges window (0: no limit). [default: 30]",
+)
+@click.option(
     "--no-migrate", is_flag=True, help="Refuse to start on a schema that needs migrating."
 )
 @click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+@serve_options
 def serve(no_migrate: bool, **flags: object) -> None:
     """Run the SOAP server."""
-    settings = from_env().with_overrides(**flags)
+    settings = settings_from_flags(flags)
     configure_logging(settings.log_level)
     store = open_store(settings.database_url, migrate=not no_migrate)
     try:
@@ -57,6 +88,7 @@ def serve(no_migrate: bool, **flags: object) -> None:
             click.echo("Created an API user (no user existed):")
             click.echo(f"  user id:        {user_id}")
             click.echo(f"  encryption key: {key}")
+        notes = prepare(store, settings, wsdl_operations())
     except BaseException:
         store.close()
         raise
@@ -65,6 +97,8 @@ def serve(no_migrate: bool, **flags: object) -> None:
         f"SOAP endpoint: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2"
     )
     click.echo(f"WSDL: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2?WSDL")
+    for note in notes:
+        click.echo(note)
     _run(settings, store)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from leadsync.cli import database_option, main
 from leadsync.cli.common import new_encryption_key, store_for
+from leadsync.cli.user_limits import apply_limits, limit_changes, limit_options, update_user, usage
 
 
 @main.group()
@@ -16,8 +19,16 @@ def users() -> None:
 @users.command("add")
 @click.argument("user_id")
 @click.option("--encryption-key", default=None, help="The shared secret; generated when omitted.")
+@limit_options
 @database_option
-def add_user(user_id: str, encryption_key: str | None, database_url: str | None) -> None:
+def add_user(
+    user_id: str,
+    encryption_key: str | None,
+    daily_quota: Any,
+    rate: Any,
+    concurrency: Any,
+    database_url: str | None,
+) -> None:
     """Create an API user and print its encryption key."""
     if not user_id.strip():
         raise click.ClickException("a user id cannot be empty")
@@ -25,10 +36,13 @@ def add_user(user_id: str, encryption_key: str | None, database_url: str | None)
     store = store_for(database_url)
     try:
         store.add_user(user_id, key)
+        click.echo(f"user id:        {user_id}")
+        click.echo(f"encryption key: {key}")
+        changes = limit_changes(daily_quota, rate, concurrency)
+        if changes:
+            apply_limits(store, user_id, changes)
     finally:
         store.close()
-    click.echo(f"user id:        {user_id}")
-    click.echo(f"encryption key: {key}")
 
 
 @users.command("list")
@@ -57,3 +71,7 @@ def remove_user(user_id: str, database_url: str | None) -> None:
     if not removed:
         raise click.ClickException(f"no API user {user_id!r}")
     click.echo(f"removed {user_id}")
+
+
+users.add_command(update_user)
+users.add_command(usage)

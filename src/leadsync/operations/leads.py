@@ -22,6 +22,7 @@ from leadsync.model import (
     SyncStatus,
     Value,
 )
+from leadsync.operations.activities import change_activities, new_lead_activities
 from leadsync.operations.fields import FieldCatalogue, convert
 from leadsync.store.base import LeadWriter, Store, email_key
 
@@ -88,7 +89,18 @@ def sync_leads(
 ) -> SyncResult:
     prepared = _prepare_all(catalogue, records, options)
     with store.write() as tx:
-        return _Resolver(tx, options, now or datetime.now(UTC)).run(prepared)
+        at = now or datetime.now(UTC)
+        result = _Resolver(tx, options, at).run(prepared)
+        # History is written in the same transaction, so it never disagrees with the data.
+        created = (
+            lead
+            for status, lead in zip(result.statuses, result.leads, strict=True)
+            if lead is not None and status.status is SyncOutcome.CREATED
+        )
+        history = new_lead_activities(created, at)
+        history += change_activities(catalogue, result.changes, at)
+        tx.record_activities(history)
+        return result
 
 
 def _prepare_all(
@@ -187,7 +199,7 @@ class _Resolver:
         fsps = {p.record.foreign_sys_person_id for p in valid if p.record.foreign_sys_person_id}
         cookies = {p.record.cookie for p in valid if p.record.cookie}
         ids = {p.record.id for p in valid if p.record.id is not None}
-        self.tx.lock_keys(emails, fsps)
+        self.tx.lock_keys(emails, fsps, cookies)
         # One object per lead, however many keys reached it, so that every record's changes
         # land on the same copy.
         self.by_id = self.tx.leads_by_ids(ids) if ids else {}

@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from leadsync.config import Settings
 from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
+from leadsync.limits.guard import Guard
 from leadsync.soap.auth import authenticate
 from leadsync.soap.envelope import SoapRequest, read_request
 from leadsync.soap.faults import render_fault
@@ -50,6 +51,8 @@ class SoapService:
         self.settings = settings
         self.handlers = load_handlers()
         self.known_operations = frozenset(wsdl_operations())
+        #: Limits and fault rules, checked between authentication and the handler.
+        self.guard = Guard.from_settings(store, settings)
 
     def process(self, data: bytes) -> tuple[int, bytes]:
         started = time.perf_counter()
@@ -77,14 +80,15 @@ class SoapService:
             window_seconds=self.settings.auth_window_seconds,
         )
         call.user = user.user_id
-        handler = self.handlers.get(request.operation)
-        if handler is None:
-            if request.operation in self.known_operations:
-                raise UnsupportedOperation(
-                    f"Unsupported Operation: {request.operation} is not emulated by leadsync"
-                )
-            raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
-        return handler(CallContext(self.store, self.settings, user, request))
+        with self.guard.admit(user.user_id, request.operation):
+            handler = self.handlers.get(request.operation)
+            if handler is None:
+                if request.operation in self.known_operations:
+                    raise UnsupportedOperation(
+                        f"Unsupported Operation: {request.operation} is not emulated by leadsync"
+                    )
+                raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
+            return handler(CallContext(self.store, self.settings, user, request))
 
     @staticmethod
     def _log(call: _CallLog, started: float, outcome: CallOutcome | None, code: int | None) -> None:

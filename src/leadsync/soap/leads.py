@@ -59,6 +59,10 @@ def decode_lead_record(el: etree._Element) -> LeadInput:
                 record.id = int(value)
             except ValueError:
                 record.decode_error = f"Id must be an integer, not {value!r}"
+            else:
+                if not 0 < record.id < 2**63:
+                    record.decode_error = f"Lead not found: Id {value}"
+                    record.id = None
     return record
 
 

@@ -63,6 +63,14 @@ def parse_bool(value: str | None, name: str, default: bool) -> bool:
 
 def load_handlers() -> dict[str, Handler]:
     """Every handler module, imported for its registrations."""
-    from leadsync.soap import leads  # noqa: F401
+    from leadsync.soap import (  # noqa: F401
+        activities,
+        describe,
+        leads,
+        lists,
+        merge,
+        reads,
+        sync_lead,
+    )
 
     return HANDLERS

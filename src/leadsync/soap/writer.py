@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
 from leadsync.soap.ns import MKTOWS, SOAP_ENV, XSI
@@ -15,10 +16,17 @@ _ENVELOPE_OPEN = (
 _ENVELOPE_CLOSE = "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def esc(value: str) -> str:
+    # Most values need nothing: one scan in C answers that for a page of a thousand leads.
+    if _SPECIAL.search(value) is None:
+        return value
     # Characters XML 1.0 cannot carry at all are dropped rather than breaking the document.
-    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in value):
-        value = "".join(c for c in value if ord(c) >= 0x20 or c in "\t\n\r")
+    if _NOT_XML.search(value):
+        value = _NOT_XML.sub("", value)
     return escape(value)
 
 

@@ -11,9 +11,11 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
-from leadsync.model import ApiUser, FieldDef, Lead
+from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
+from leadsync.store.control import FaultStore, LimitStore
 
 T = TypeVar("T")
 
@@ -40,6 +42,42 @@ class StoreFeatures:
     embedded: bool
 
 
+@dataclass(frozen=True, slots=True)
+class LeadQuery:
+    """A paged walk over leads in id order: those after ``after_id`` that match every filter.
+
+    Walking by id, not by update time, is what keeps a stream from repeating a lead that is
+    updated between two pages (its id does not move) or skipping one (see
+    docs/compatibility.md).
+    """
+
+    after_id: int = 0
+    #: Inclusive bounds on ``Lead.updated_at``.
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    #: Only members of this static list.
+    list_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityQuery:
+    """Which activities a paged read returns. Ascending ids continue after ``after_id``;
+    with ``newest_first`` they descend and continue below ``before_id``."""
+
+    lead_ids: tuple[int, ...] | None = None
+    #: Only activities of the current members of this static list.
+    list_id: int | None = None
+    #: Only these types (WSDL ``ActivityType`` names); None means every type.
+    types: frozenset[str] | None = None
+    exclude_types: frozenset[str] = frozenset()
+    #: Inclusive bounds on ``Activity.created_at``.
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    after_id: int | None = None
+    before_id: int | None = None
+    newest_first: bool = False
+
+
 class LeadReader(abc.ABC):
     """Reads inside one consistent snapshot."""
 
@@ -59,12 +97,44 @@ class LeadReader(abc.ABC):
     @abc.abstractmethod
     def count_leads(self) -> int: ...
 
+    @abc.abstractmethod
+    def leads_by_email(self, email_keys: Iterable[str]) -> dict[str, list[Lead]]:
+        """Every lead for each normalised email, newest first."""
+
+    @abc.abstractmethod
+    def leads_page(self, query: LeadQuery, limit: int) -> list[Lead]:
+        """At most ``limit`` leads matching ``query``, in ascending id order."""
+
+    @abc.abstractmethod
+    def count_leads_page(self, query: LeadQuery) -> int:
+        """How many leads ``leads_page`` would walk through without a limit."""
+
+    @abc.abstractmethod
+    def static_list(
+        self, *, name: str | None = None, list_id: int | None = None
+    ) -> StaticList | None:
+        """The list with this id, or with this name compared without regard to case."""
+
+    @abc.abstractmethod
+    def list_members(self, list_id: int, lead_ids: Iterable[int]) -> set[int]:
+        """Those of ``lead_ids`` that belong to the list."""
+
+    @abc.abstractmethod
+    def activities(self, query: ActivityQuery, limit: int) -> list[Activity]:
+        """At most ``limit`` activities matching ``query``, in its id order."""
+
+    @abc.abstractmethod
+    def count_activities(self, query: ActivityQuery) -> int:
+        """How many activities ``activities`` would return without a limit."""
+
 
 class LeadWriter(LeadReader):
     """One write transaction."""
 
     @abc.abstractmethod
-    def lock_keys(self, email_keys: Iterable[str], foreign_ids: Iterable[str]) -> None:
+    def lock_keys(
+        self, email_keys: Iterable[str], foreign_ids: Iterable[str], cookies: Iterable[str] = ()
+    ) -> None:
         """Hold these keys until commit, so concurrent calls cannot both create them."""
 
     @abc.abstractmethod
@@ -76,6 +146,27 @@ class LeadWriter(LeadReader):
 
     @abc.abstractmethod
     def update_leads(self, leads: Sequence[Lead]) -> None: ...
+
+    @abc.abstractmethod
+    def record_activities(self, activities: Sequence[Activity]) -> None:
+        """Append activities (their ``id`` is ignored; the store assigns increasing ids).
+
+        Call it last in a write: activity ids are stream positions, so a backend with
+        concurrent writers orders the writes that record history from here to their commit.
+        """
+
+    @abc.abstractmethod
+    def add_list_members(self, list_id: int, lead_ids: Sequence[int], at: datetime) -> list[int]:
+        """Add existing leads to a list; returns those that were not members yet."""
+
+    @abc.abstractmethod
+    def remove_list_members(self, list_id: int, lead_ids: Sequence[int]) -> list[int]:
+        """Returns those of ``lead_ids`` that were members and are not any more."""
+
+    @abc.abstractmethod
+    def merge_leads(self, winner: Lead, loser_ids: Sequence[int], at: datetime) -> None:
+        """Delete the losers, hand their history and list memberships to the winner, then
+        store ``winner`` as given (it may take over a loser's unique keys)."""
 
 
 class Store(abc.ABC):
@@ -115,6 +206,27 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def add_custom_field(self, field: FieldDef) -> None: ...
 
+    # -- static lists ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_static_list(self, name: str) -> StaticList:
+        """Raises AlreadyExists when a list has that name (compared without regard to case)."""
+
+    @abc.abstractmethod
+    def static_lists(self) -> list[StaticList]:
+        """Every list with its member count, by name."""
+
+    # -- call limits, fault rules, reset (docs/limits.md, docs/testing.md) ----------------
+    @abc.abstractmethod
+    def limits(self) -> LimitStore: ...
+
+    @abc.abstractmethod
+    def faults(self) -> FaultStore: ...
+
+    @abc.abstractmethod
+    def reset_leads(self) -> int:
+        """Delete every lead with its activities and list memberships, keeping users, fields
+        and lists; returns how many leads there were."""
+
     # -- leads ----------------------------------------------------------------------------
     @abc.abstractmethod
     def write(self) -> AbstractContextManager[LeadWriter]:
@@ -133,3 +245,8 @@ def iter_chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Slices of at most ``size`` items, to keep SQL parameter lists bounded."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def list_name_key(name: str) -> str:
+    """The form in which static list names are compared: trimmed and case-folded."""
+    return name.strip().casefold()

@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from leadsync.errors import ConfigError, StoreUnavailable
-from leadsync.model import ApiUser, FieldDef, FieldType, Lead
+from leadsync.model import ApiUser, FieldDef, FieldType, Lead, StaticList
 from leadsync.store.base import (
     AlreadyExists,
     LeadReader,
@@ -35,10 +35,20 @@ from leadsync.store.base import (
     StoreFeatures,
     email_key,
 )
+from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.postgres_control import PostgresFaults, PostgresLimits, reset_leads
+from leadsync.store.postgres_lead_api import (
+    STATIC_LISTS_SQL,
+    LeadApiReads,
+    LeadApiWrites,
+    add_static_list,
+    static_lists,
+)
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
 _BACKEND = "postgres"
 _CONNECT_TIMEOUT_S = 5
@@ -125,7 +135,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0].strip() if lines else type(exc).__name__
 
 
-class _PgReader(LeadReader):
+class _PgReader(LeadApiReads, LeadReader):
     #: Appended to every lead query; writers lock what they read.
     lock = ""
 
@@ -182,12 +192,15 @@ class _PgReader(LeadReader):
         return int(row[0]) if row else 0
 
 
-class _PgWriter(_PgReader, LeadWriter):
+class _PgWriter(LeadApiWrites, _PgReader, LeadWriter):
     lock = _ROW_LOCK
 
-    def lock_keys(self, email_keys: Iterable[str], foreign_ids: Iterable[str]) -> None:
+    def lock_keys(
+        self, email_keys: Iterable[str], foreign_ids: Iterable[str], cookies: Iterable[str] = ()
+    ) -> None:
         ids = {_lock_id("email", key) for key in email_keys}
         ids |= {_lock_id("fsp", fsp) for fsp in foreign_ids}
+        ids |= {_lock_id("cookie", cookie) for cookie in cookies}
         if not ids:
             return
         # One global order (by lock id) so that two calls locking overlapping keys cannot
@@ -285,7 +298,7 @@ class PostgresStore(Store):
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreUnavailable(f"PostgreSQL at {self._where}: {_first_line(exc)}") from exc
 
-    def _first(self, query: str, params: Sequence[Any] | None) -> tuple[Conn, list[Row]]:
+    def _first(self, query: str, params: Params | None) -> tuple[Conn, list[Row]]:
         """Run a call's first statement, on a pooled connection that turns out to be alive.
 
         A pooled connection may have died while idle (server restart, failover, idle
@@ -309,7 +322,7 @@ class PostgresStore(Store):
             return conn, rows
         raise AssertionError("unreachable")
 
-    def _fetch(self, query: str, params: Sequence[Any] | None = None) -> list[Row]:
+    def _fetch(self, query: str, params: Params | None = None) -> list[Row]:
         """One read-only statement in autocommit (one round trip)."""
         with self._errors():
             conn, rows = self._first(query, params)
@@ -432,6 +445,24 @@ class PostgresStore(Store):
             )
             if cur.rowcount == 0:
                 raise AlreadyExists(f"field {field.name!r} exists already")
+
+    # -- static lists ---------------------------------------------------------------------
+    def add_static_list(self, name: str) -> StaticList:
+        with self._transaction(_WRITE_BEGIN) as conn:
+            return add_static_list(conn, name)
+
+    def static_lists(self) -> list[StaticList]:
+        return static_lists(self._fetch(STATIC_LISTS_SQL))
+
+    # -- call limits, fault rules, reset -------------------------------------------------
+    def limits(self) -> LimitStore:
+        return PostgresLimits(self)
+
+    def faults(self) -> FaultStore:
+        return PostgresFaults(self)
+
+    def reset_leads(self) -> int:
+        return reset_leads(self)
 
     # -- leads ----------------------------------------------------------------------------
     def write(self) -> AbstractContextManager[LeadWriter]:

@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from leadsync.errors import ConfigError, StoreUnavailable
-from leadsync.model import ApiUser, FieldDef, FieldType, Lead
+from leadsync.model import ApiUser, FieldDef, FieldType, Lead, StaticList
 from leadsync.store.base import (
     AlreadyExists,
     LeadReader,
@@ -28,7 +28,15 @@ from leadsync.store.base import (
     StoreFeatures,
     iter_chunks,
 )
+from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.sqlite_control import SQLiteFaults, SQLiteLimits, reset_leads
+from leadsync.store.sqlite_lead_api import (
+    LeadApiReads,
+    LeadApiWrites,
+    add_static_list,
+    static_lists,
+)
 
 _BUSY_TIMEOUT_MS = 60_000
 #: SQLite's default limit on host parameters is 32766; stay far below it.
@@ -40,12 +48,17 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
 def from_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+    # Integer arithmetic: a float of microseconds loses precision far from 1970.
+    return _EPOCH + value * _US
 
 
 def to_us(value: datetime) -> int:
-    return int(value.timestamp() * 1_000_000)
+    return (value.astimezone(UTC) - _EPOCH) // _US
 
 
 def path_from_url(url: str) -> Path:
@@ -71,7 +84,7 @@ def _row_to_lead(row: sqlite3.Row | tuple[Any, ...]) -> Lead:
     )
 
 
-class _SQLiteReader(LeadReader):
+class _SQLiteReader(LeadApiReads, LeadReader):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -118,8 +131,10 @@ class _SQLiteReader(LeadReader):
         return int(self.conn.execute("SELECT count(*) FROM leads").fetchone()[0])
 
 
-class _SQLiteWriter(_SQLiteReader, LeadWriter):
-    def lock_keys(self, email_keys: Iterable[str], foreign_ids: Iterable[str]) -> None:
+class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
+    def lock_keys(
+        self, email_keys: Iterable[str], foreign_ids: Iterable[str], cookies: Iterable[str] = ()
+    ) -> None:
         # BEGIN IMMEDIATE already holds the database's single write lock.
         return None
 
@@ -315,6 +330,24 @@ class SQLiteStore(Store):
                 )
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(f"field {field.name!r} exists already") from exc
+
+    # -- static lists ---------------------------------------------------------------------
+    def add_static_list(self, name: str) -> StaticList:
+        with self._transaction() as conn:
+            return add_static_list(conn, name, now_us())
+
+    def static_lists(self) -> list[StaticList]:
+        return static_lists(self._reader_conn())
+
+    # -- call limits, fault rules, reset -------------------------------------------------
+    def limits(self) -> LimitStore:
+        return SQLiteLimits(self)
+
+    def faults(self) -> FaultStore:
+        return SQLiteFaults(self)
+
+    def reset_leads(self) -> int:
+        return reset_leads(self)
 
     # -- leads ----------------------------------------------------------------------------
     def write(self) -> AbstractContextManager[LeadWriter]:

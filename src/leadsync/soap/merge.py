@@ -1,0 +1,39 @@
+"""mergeLeads on the wire: key lists are ArrayOfAttribute, attrName holding the key type."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.keys import LeadKey, make_key
+from leadsync.operations.merge import merge_leads
+from leadsync.soap import xml
+from leadsync.soap.operations import CallContext, CallOutcome, operation
+from leadsync.soap.records import child_text
+from leadsync.soap.writer import success
+
+
+def _keys(el: etree._Element | None) -> list[LeadKey]:
+    if el is None or xml.is_nil(el):
+        return []
+    return [
+        make_key(child_text(attr, "attrName"), child_text(attr, "attrValue"))
+        for attr in xml.children(el)
+    ]
+
+
+@operation("mergeLeads")
+def merge_leads_handler(ctx: CallContext) -> CallOutcome:
+    params = ctx.request.params
+    winner = _keys(xml.child(params, "winningLeadKeyList"))
+    lists = xml.child(params, "losingLeadKeyLists")
+    losers = [] if lists is None else [_keys(key_list) for key_list in xml.children(lists)]
+    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    result = merge_leads(ctx.store, catalogue, winner, losers)
+    ids = "".join(f"<integerItem>{i}</integerItem>" for i in result.loser_ids)
+    body = (
+        f"<result><mergeStatus><winningLeadId>{result.winner_id}</winningLeadId>"
+        f"<losingLeadIdList>{ids}</losingLeadIdList><status>MERGED</status>"
+        '<error xsi:nil="true" /></mergeStatus></result>'
+    )
+    return CallOutcome(success("mergeLeads", body), records=1 + len(result.loser_ids), updated=1)

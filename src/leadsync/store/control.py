@@ -1,0 +1,196 @@
+"""The storage contract for call limits and fault rules (docs/limits.md, docs/testing.md).
+
+Both must hold across every worker process and host that shares one database, so their
+counters live in the database and each decision is made inside one transaction there.
+Times are passed in by the caller (milliseconds since the epoch), never read from the
+database's clock, so a test can drive them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+#: The Marketo codes a limit rejects with, in the order they are checked.
+QUOTA_CODE = 20015
+RATE_CODE = 20023
+CONCURRENCY_CODE = 20024
+LIMIT_CODES = (QUOTA_CODE, RATE_CODE, CONCURRENCY_CODE)
+#: The most calls a rate limit may allow per window: the store keeps that many call times.
+MAX_RATE_CALLS = 1000
+
+
+class UnknownUser(LookupError):
+    """Limits were set for an API user that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitValues:
+    """One set of limits. In a user's overrides None means "the server's setting"; in an
+    effective set 0 means "no limit"."""
+
+    daily_quota: int | None = None
+    rate_calls: int | None = None
+    rate_window_ms: int | None = None
+    concurrency: int | None = None
+
+    def over(self, defaults: LimitValues) -> LimitValues:
+        """These values where set, ``defaults`` elsewhere."""
+        return LimitValues(
+            daily_quota=_pick(self.daily_quota, defaults.daily_quota),
+            rate_calls=_pick(self.rate_calls, defaults.rate_calls),
+            rate_window_ms=_pick(self.rate_window_ms, defaults.rate_window_ms),
+            concurrency=_pick(self.concurrency, defaults.concurrency),
+        )
+
+    @property
+    def any(self) -> bool:
+        """Whether any limit applies (with these as effective values)."""
+        return bool(self.daily_quota or self.rate_calls or self.concurrency)
+
+
+def _pick(value: int | None, default: int | None) -> int | None:
+    return default if value is None else value
+
+
+#: The field names ``LimitStore.update_limits`` accepts.
+LIMIT_FIELDS = ("daily_quota", "rate_calls", "rate_window_ms", "concurrency")
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionRequest:
+    user_id: str
+    now_ms: int
+    #: The calendar day (YYYYMMDD) in the quota's time zone; the quota resets when it changes.
+    day: int
+    #: The server's limits, fully resolved (0: no limit).
+    defaults: LimitValues
+    #: Names the concurrency lease the call takes, if a concurrency limit applies.
+    lease_id: str
+    #: When a lease is considered abandoned (its process died) and may be reaped.
+    lease_expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    #: 0 when admitted, else the code of the limit that refused the call.
+    code: int
+    #: The limits that applied (the user's overrides over the server's).
+    limits: LimitValues
+    #: Counts after this call: admitted calls today, in the rate window, in flight.
+    day_calls: int
+    window_calls: int
+    in_flight: int
+    #: A concurrency lease was taken and must be released when the call ends.
+    leased: bool
+    #: For a rate refusal: when the oldest call in the window leaves it.
+    retry_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    user_id: str
+    overrides: LimitValues
+    day_calls: int
+    window_calls: int
+    in_flight: int
+    rejects: Mapping[int, int] = field(default_factory=dict)
+
+
+class LimitStore(abc.ABC):
+    """Per-user limit overrides and the counters that enforce limits."""
+
+    @abc.abstractmethod
+    def overrides(self, user_id: str) -> LimitValues:
+        """The user's own limits (all None when none were set)."""
+
+    @abc.abstractmethod
+    def limited_users(self) -> frozenset[str]:
+        """The users whose own limits turn at least one limit on."""
+
+    @abc.abstractmethod
+    def update_limits(self, user_id: str, changes: Mapping[str, int | None]) -> LimitValues:
+        """Set some of the user's overrides (keys from ``LIMIT_FIELDS``; None: the server's
+        setting again); returns them all. Raises ``UnknownUser``."""
+
+    @abc.abstractmethod
+    def admit(self, request: AdmissionRequest) -> Admission:
+        """Count the call and take a concurrency lease, or refuse it, in one transaction.
+
+        Checks the daily quota, then the rate, then concurrency; a refused call changes
+        nothing but its code's reject count. Expired leases are reaped before a
+        concurrency refusal.
+        """
+
+    @abc.abstractmethod
+    def release(self, user_id: str, lease_id: str) -> None:
+        """End a lease; a lease already reaped is ignored."""
+
+    @abc.abstractmethod
+    def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
+        """Counters of one user or of every user, by user id. ``window_ms`` is the rate
+        window for users without their own."""
+
+    @abc.abstractmethod
+    def reset_usage(self) -> None:
+        """Forget every count, reject and lease (overrides stay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """A rule that makes matching calls misbehave (docs/testing.md). Exactly one of ``code``,
+    ``drop`` and ``status`` may be set; ``delay_ms`` combines with any of them."""
+
+    #: The operation it applies to (as the WSDL names it); None: every operation.
+    operation: str | None = None
+    user_id: str | None = None
+    #: Answer with this Marketo fault code.
+    code: int | None = None
+    #: Close the connection without an answer: "before" the call runs, or "after" it ran.
+    drop: str | None = None
+    #: Answer with this HTTP status (and no SOAP body) instead of running the call.
+    status: int | None = None
+    delay_ms: int = 0
+    #: The share of matching calls it fires on.
+    probability: float = 1.0
+    #: How many times it fires at most (None: no limit).
+    times: int | None = None
+    #: Makes the calls it fires on a function of the order of matching calls.
+    seed: str = ""
+    #: Set by the store.
+    id: int = 0
+    matched: int = 0
+    fired: int = 0
+
+    @property
+    def outcome(self) -> bool:
+        """Whether it decides the call's answer (rather than only delaying it)."""
+        return self.code is not None or self.drop is not None or self.status is not None
+
+
+#: Given the rules that match a call, each with the call's position among the calls that
+#: rule matched (1, 2, ...), the ids of the rules that fire.
+FaultChooser = Callable[[Sequence[tuple[FaultRule, int]]], Sequence[int]]
+
+
+class FaultStore(abc.ABC):
+    """Fault rules, shared by every process on the database."""
+
+    @abc.abstractmethod
+    def add(self, rules: Sequence[FaultRule], *, replace: bool = False) -> list[FaultRule]:
+        """Store rules (after every existing one, or instead of them); returns them with ids."""
+
+    @abc.abstractmethod
+    def rules(self) -> list[FaultRule]:
+        """Every rule in the order they apply."""
+
+    @abc.abstractmethod
+    def remove(self, rule_id: int | None = None) -> int:
+        """Remove one rule, or every rule; returns how many were removed."""
+
+    @abc.abstractmethod
+    def fire(self, user_id: str, operation: str, choose: FaultChooser) -> list[FaultRule]:
+        """In one transaction: count the call against every live rule that matches it, let
+        ``choose`` pick, and record those rules as fired. Returns the fired rules in order;
+        a rule whose ``times`` ran out meanwhile is left out."""

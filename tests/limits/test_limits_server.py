@@ -1,0 +1,148 @@
+"""Daily quota, rate and concurrency limits over the wire: codes, fault shape, exact counts
+under concurrency with one and with several worker processes, and refused calls write
+nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import closing, suppress
+from pathlib import Path
+
+import httpx
+from limits_wire import (
+    TOKEN,
+    admin_json,
+    counts,
+    outcome,
+    outcomes_in_parallel,
+    set_user_limits,
+    sync_one,
+    usage,
+)
+
+from leadsync.limits.guard import LIMITED_USERS_TTL_S
+from leadsync.store.sqlite import path_from_url
+from support import Server, count_leads, fault, run_cli, running_server
+
+
+def test_daily_quota_refuses_with_20015_and_writes_nothing(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--daily-quota", "3") as srv:
+        assert [outcome(sync_one(srv)) for _ in range(3)] == [0, 0, 0]
+        refused = sync_one(srv, "over-quota@x.com")
+        shown = run_cli("users", "usage", "--database", srv.database_url, env={})
+    answer = fault(refused)
+    assert (answer.code, answer.faultcode, answer.name) == (
+        20015,
+        "SOAP-ENV:Client",
+        "mktServiceException",
+    )
+    assert answer.faultstring == "20015 - Request Limit Exceeded"
+    assert answer.message.endswith(" (20015)")
+    assert "midnight America/Chicago" in answer.message
+    assert count_leads(srv.database_url) == 3
+    assert shown.returncode == 0, shown.stderr
+    # The CLI does not know the server's flags, but it counts what the server counted.
+    assert "calls today:      3 (no limit)" in shown.stdout
+    assert "rejects today:    20015: 1  20023: 0  20024: 0" in shown.stdout
+
+
+def test_rate_limit_refuses_with_20023(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--rate", "3/30s") as srv:
+        results = [outcome(sync_one(srv)) for _ in range(5)]
+        refused = fault(sync_one(srv))
+    assert results == [0, 0, 0, 20023, 20023]
+    assert (refused.faultcode, refused.faultstring) == (
+        "SOAP-ENV:Server",
+        "20023 - Rate Limit Exceeded",
+    )
+    assert "more than 3 calls in 30 s" in refused.message
+    assert count_leads(srv.database_url) == 3
+
+
+def test_concurrency_limit_counts_slow_calls_until_they_answer(tmp_path: Path) -> None:
+    # Every call takes 0.6 s: the first two hold both slots while the others arrive.
+    with running_server(
+        tmp_path, "--concurrency", "2", "--inject", "delay=0.6", "--admin-token", TOKEN
+    ) as srv:
+        results = outcomes_in_parallel(srv, 6, threads=6)
+        after = usage(srv)
+        assert outcome(sync_one(srv)) == 0  # slots are free once the answers are out
+    assert counts(results) == {0: 2, 20024: 4}
+    assert (after["in_flight"], after["calls_today"], after["rejects"]["20024"]) == (0, 2, 4)
+    assert count_leads(srv.database_url) == 3
+
+
+def test_user_limits_set_while_the_server_runs_apply_within_a_second(tmp_path: Path) -> None:
+    with running_server(tmp_path) as srv:
+        assert outcome(sync_one(srv)) == 0
+        set_user_limits(srv.database_url, srv.user_id, "--daily-quota", "2")
+        time.sleep(LIMITED_USERS_TTL_S)
+        # The call before counted nothing: no limit applied to it.
+        assert [outcome(sync_one(srv)) for _ in range(3)] == [0, 0, 20015]
+        set_user_limits(srv.database_url, srv.user_id, "--daily-quota", "default")
+        time.sleep(LIMITED_USERS_TTL_S)
+        assert outcome(sync_one(srv)) == 0
+
+
+def test_marketo_limits_apply_marketos_values(tmp_path: Path) -> None:
+    with running_server(
+        tmp_path, "--marketo-limits", "--daily-quota", "20000", "--admin-token", TOKEN
+    ) as srv:
+        assert outcome(sync_one(srv)) == 0
+        row = usage(srv)
+    assert row["limits"] == {
+        "daily_quota": 20_000,
+        "rate_calls": 100,
+        "rate_window_ms": 20_000,
+        "concurrency": 10,
+    }
+    assert (row["calls_today"], row["calls_in_window"], row["in_flight"]) == (1, 1, 0)
+
+
+def test_limits_hold_exactly_across_worker_processes(tmp_path: Path, database_url: str) -> None:
+    users = [("quota", "kq"), ("rate", "kr"), ("conc", "kc")]
+    flags = ("--workers", "2", "--admin-token", TOKEN, "--inject", "user=conc,delay=0.5")
+    with running_server(tmp_path, *flags, database_url=database_url, users=users) as srv:
+        admin_json(srv, "PUT", "/users/quota/limits", {"daily_quota": 30})
+        admin_json(srv, "PUT", "/users/rate/limits", {"rate": "10/60s"})
+        admin_json(srv, "PUT", "/users/conc/limits", {"concurrency": 3})
+        time.sleep(LIMITED_USERS_TTL_S)  # the worker that did not answer the PUT
+        quota = outcomes_in_parallel(srv, 50, user="quota", key="kq")
+        rate = outcomes_in_parallel(srv, 25, user="rate", key="kr")
+        conc = outcomes_in_parallel(srv, 12, threads=12, user="conc", key="kc")
+        rows = {name: usage(srv, name) for name, _ in users}
+    assert counts(quota) == {0: 30, 20015: 20}
+    assert counts(rate) == {0: 10, 20023: 15}
+    assert counts(conc) == {0: 3, 20024: 9}
+    assert (rows["quota"]["calls_today"], rows["quota"]["rejects"]["20015"]) == (30, 20)
+    assert (rows["rate"]["calls_in_window"], rows["rate"]["rejects"]["20023"]) == (10, 15)
+    assert (rows["conc"]["in_flight"], rows["conc"]["rejects"]["20024"]) == (0, 9)
+    # Every admitted call wrote its lead; no refused call wrote anything.
+    assert count_leads(srv.database_url) == 30 + 10 + 3
+
+
+def test_a_crashed_servers_slots_come_back_when_their_leases_expire(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'crash.db'}"
+    flags = ("--concurrency", "1", "--inject", "delay=30")
+    with running_server(tmp_path, *flags, database_url=db) as srv:
+        threading.Thread(target=_ignore_errors, args=(srv,), daemon=True).start()
+        deadline = time.monotonic() + 10
+        while "fault rules fired" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        srv.process.kill()  # mid-call: its slot is never given back
+        srv.process.wait()
+    with running_server(tmp_path, "--concurrency", "1", database_url=db, users=()) as srv:
+        first = outcome(sync_one(srv))
+        # Age the dead call's lease rather than wait lease_seconds for it.
+        with closing(sqlite3.connect(path_from_url(db))) as conn, conn:
+            conn.execute("UPDATE call_leases SET expires_ms = 0")
+        second = outcome(sync_one(srv))
+        third = outcome(sync_one(srv))
+    assert (first, second, third) == (20024, 0, 0)
+
+
+def _ignore_errors(srv: Server) -> None:
+    with suppress(httpx.HTTPError):
+        sync_one(srv)
