@@ -111,7 +111,7 @@ def convert(fdef: FieldDef, raw: str) -> Value:
 
     An empty value clears the field.
     """
-    return _CONVERTERS[fdef.type](fdef, raw)
+    return CONVERTERS[fdef.type](fdef, raw)
 
 
 def _to_string(fdef: FieldDef, raw: str) -> Value:
@@ -187,7 +187,7 @@ def _to_datetime(fdef: FieldDef, raw: str) -> Value:
     return parse_datetime(text, fdef.name).isoformat() if text else None
 
 
-_CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
+CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
     FieldType.STRING: _to_string,
     FieldType.PHONE: _to_string,
     FieldType.URL: _to_string,

@@ -23,7 +23,7 @@ from leadsync.model import (
     Value,
 )
 from leadsync.operations.activities import change_activities, new_lead_activities
-from leadsync.operations.fields import FieldCatalogue, convert
+from leadsync.operations.fields import CONVERTERS, FieldCatalogue, convert
 from leadsync.store.base import LeadWriter, Store, email_key
 
 _EMAIL_FIELD = "Email"
@@ -127,13 +127,15 @@ def _prepare(
     if record.decode_error:
         errors.append(record.decode_error)
     record_unknown = []
-    for attr in record.attributes:
-        fdef = catalogue.get(attr.name)
+    # The loop every attribute of every sync runs through: look-ups inlined.
+    exact = catalogue.exact
+    for attr_name, raw in record.attributes:
+        fdef = exact.get(attr_name) or catalogue.get(attr_name)
         if fdef is None:
-            record_unknown.append(attr.name)
+            record_unknown.append(attr_name)
             continue
         try:
-            value = convert(fdef, attr.value)
+            value = CONVERTERS[fdef.type](fdef, raw)
         except ValueError as exc:
             errors.append(str(exc))
             continue

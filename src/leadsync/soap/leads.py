@@ -80,7 +80,8 @@ def _decode_attributes(el: etree._Element) -> list[Attribute]:
         elif name is not None:
             stripped = name.strip()
             if stripped:
-                append(Attribute(stripped, part.text or ""))
+                # tuple.__new__ skips NamedTuple's Python-level constructor.
+                append(tuple.__new__(Attribute, (stripped, part.text or "")))
             name = None
     if len(attributes) == len(el):
         return attributes
