@@ -170,11 +170,16 @@ class LeadApiWrites(LeadApiReads):
             return
         lock = base._lock_id("activities", "append")
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO activities (lead_id, type, created_at, asset_name, campaign, attrs)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                [
+        # COPY: one stream for the whole batch instead of a statement per activity.
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(
+                "COPY activities (lead_id, type, created_at, asset_name, campaign, attrs)"
+                " FROM STDIN"
+            ) as copy,
+        ):
+            for a in activities:
+                copy.write_row(
                     (
                         a.lead_id,
                         a.type,
@@ -183,9 +188,7 @@ class LeadApiWrites(LeadApiReads):
                         a.campaign,
                         Jsonb([list(pair) for pair in a.attributes]),
                     )
-                    for a in activities
-                ],
-            )
+                )
 
     def add_list_members(self, list_id: int, lead_ids: Sequence[int], at: datetime) -> list[int]:
         wanted = list(dict.fromkeys(lead_ids))
