@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 #: The Marketo codes a limit rejects with, in the order they are checked.
 QUOTA_CODE = 20015
@@ -194,3 +195,27 @@ class FaultStore(abc.ABC):
         """In one transaction: count the call against every live rule that matches it, let
         ``choose`` pick, and record those rules as fired. Returns the fired rules in order;
         a rule whose ``times`` ran out meanwhile is left out."""
+
+
+#: The fault_rules columns both backends select, in the order ``row_to_rule`` reads.
+RULE_COLUMNS = (
+    "id, operation, user_id, code, drop_when, status, delay_ms, probability, times, seed,"
+    " matched, fired"
+)
+
+
+def row_to_rule(row: Sequence[Any]) -> FaultRule:
+    return FaultRule(
+        id=row[0],
+        operation=row[1],
+        user_id=row[2],
+        code=row[3],
+        drop=row[4],
+        status=row[5],
+        delay_ms=row[6],
+        probability=row[7],
+        times=row[8],
+        seed=row[9],
+        matched=row[10],
+        fired=row[11],
+    )

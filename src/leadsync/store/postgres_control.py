@@ -25,6 +25,7 @@ from leadsync.store.control import (
     LIMIT_CODES,
     LIMIT_FIELDS,
     RATE_CODE,
+    RULE_COLUMNS,
     Admission,
     AdmissionRequest,
     FaultChooser,
@@ -34,6 +35,7 @@ from leadsync.store.control import (
     LimitValues,
     UnknownUser,
     Usage,
+    row_to_rule,
 )
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
@@ -245,29 +247,6 @@ def _usage(row: Sequence[Any], *, now_ms: int, day: int, window_ms: int) -> Usag
     )
 
 
-_RULE_COLUMNS = (
-    "id, operation, user_id, code, drop_when, status, delay_ms, probability, times, seed,"
-    " matched, fired"
-)
-
-
-def _row_to_rule(row: Sequence[Any]) -> FaultRule:
-    return FaultRule(
-        id=row[0],
-        operation=row[1],
-        user_id=row[2],
-        code=row[3],
-        drop=row[4],
-        status=row[5],
-        delay_ms=row[6],
-        probability=row[7],
-        times=row[8],
-        seed=row[9],
-        matched=row[10],
-        fired=row[11],
-    )
-
-
 class PostgresFaults(FaultStore):
     def __init__(self, store: _Pooled) -> None:
         self._store = store
@@ -281,7 +260,7 @@ class PostgresFaults(FaultStore):
                 row = conn.execute(
                     "INSERT INTO fault_rules (operation, user_id, code, drop_when, status,"
                     " delay_ms, probability, times, seed)"
-                    f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_RULE_COLUMNS}",
+                    f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {RULE_COLUMNS}",
                     (
                         rule.operation,
                         rule.user_id,
@@ -295,12 +274,12 @@ class PostgresFaults(FaultStore):
                     ),
                 ).fetchone()
                 assert row is not None
-                added.append(_row_to_rule(row))
+                added.append(row_to_rule(row))
         return added
 
     def rules(self) -> list[FaultRule]:
-        rows = self._store._fetch(f"SELECT {_RULE_COLUMNS} FROM fault_rules ORDER BY id")
-        return [_row_to_rule(row) for row in rows]
+        rows = self._store._fetch(f"SELECT {RULE_COLUMNS} FROM fault_rules ORDER BY id")
+        return [row_to_rule(row) for row in rows]
 
     def remove(self, rule_id: int | None = None) -> int:
         with self._store._transaction(_WRITE_BEGIN) as conn:
@@ -319,12 +298,12 @@ class PostgresFaults(FaultStore):
                 " SELECT id FROM fault_rules"
                 " WHERE (operation IS NULL OR operation = %s) AND (user_id IS NULL OR user_id = %s)"
                 " AND (times IS NULL OR fired < times) ORDER BY id FOR UPDATE)"
-                f" RETURNING {_RULE_COLUMNS}",
+                f" RETURNING {RULE_COLUMNS}",
                 (operation, user_id),
             ).fetchall()
             if not rows:
                 return []
-            candidates = sorted((_row_to_rule(row) for row in rows), key=lambda r: r.id)
+            candidates = sorted((row_to_rule(row) for row in rows), key=lambda r: r.id)
             chosen = set(choose([(rule, rule.matched) for rule in candidates]))
             fired = [rule for rule in candidates if rule.id in chosen]
             if fired:

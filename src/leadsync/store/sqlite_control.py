@@ -19,6 +19,7 @@ from leadsync.store.control import (
     LIMIT_FIELDS,
     QUOTA_CODE,
     RATE_CODE,
+    RULE_COLUMNS,
     Admission,
     AdmissionRequest,
     FaultChooser,
@@ -28,6 +29,7 @@ from leadsync.store.control import (
     LimitValues,
     UnknownUser,
     Usage,
+    row_to_rule,
 )
 
 
@@ -211,29 +213,6 @@ def _usage(user_id: str, row: Sequence[Any], *, now_ms: int, day: int, window_ms
     )
 
 
-_RULE_COLUMNS = (
-    "id, operation, user_id, code, drop_when, status, delay_ms, probability, times, seed,"
-    " matched, fired"
-)
-
-
-def _row_to_rule(row: Sequence[Any]) -> FaultRule:
-    return FaultRule(
-        id=row[0],
-        operation=row[1],
-        user_id=row[2],
-        code=row[3],
-        drop=row[4],
-        status=row[5],
-        delay_ms=row[6],
-        probability=row[7],
-        times=row[8],
-        seed=row[9],
-        matched=row[10],
-        fired=row[11],
-    )
-
-
 def _rule_params(rule: FaultRule) -> tuple[Any, ...]:
     return (
         rule.operation,
@@ -273,18 +252,18 @@ class SQLiteFaults(FaultStore):
             return []
         marks = ",".join("?" * len(ids))
         rows = conn.execute(
-            f"SELECT {_RULE_COLUMNS} FROM fault_rules WHERE id IN ({marks}) ORDER BY id",
+            f"SELECT {RULE_COLUMNS} FROM fault_rules WHERE id IN ({marks}) ORDER BY id",
             tuple(ids),
         ).fetchall()
-        return [_row_to_rule(row) for row in rows]
+        return [row_to_rule(row) for row in rows]
 
     def rules(self) -> list[FaultRule]:
         rows = (
             self._store._reader_conn()
-            .execute(f"SELECT {_RULE_COLUMNS} FROM fault_rules ORDER BY id")
+            .execute(f"SELECT {RULE_COLUMNS} FROM fault_rules ORDER BY id")
             .fetchall()
         )
-        return [_row_to_rule(row) for row in rows]
+        return [row_to_rule(row) for row in rows]
 
     def remove(self, rule_id: int | None = None) -> int:
         with self._store._transaction() as conn:
@@ -299,12 +278,12 @@ class SQLiteFaults(FaultStore):
             rows = conn.execute(
                 f"UPDATE fault_rules SET matched = matched + 1"
                 " WHERE (operation IS NULL OR operation = ?) AND (user_id IS NULL OR user_id = ?)"
-                f" AND (times IS NULL OR fired < times) RETURNING {_RULE_COLUMNS}",
+                f" AND (times IS NULL OR fired < times) RETURNING {RULE_COLUMNS}",
                 (operation, user_id),
             ).fetchall()
             if not rows:
                 return []
-            candidates = sorted((_row_to_rule(row) for row in rows), key=lambda r: r.id)
+            candidates = sorted((row_to_rule(row) for row in rows), key=lambda r: r.id)
             chosen = set(choose([(rule, rule.matched) for rule in candidates]))
             fired = [rule for rule in candidates if rule.id in chosen]
             if fired:
