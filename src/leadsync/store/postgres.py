@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+import orjson
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import ConnectionPool
 
 from leadsync.errors import ConfigError, StoreUnavailable
@@ -93,12 +94,17 @@ def _json_number(value: float) -> str:
 def _dump_attrs(values: Mapping[str, Any]) -> str:
     if not any(isinstance(value, float) for value in values.values()):
         # The common case: one C-encoded dump, no float needing its decimal point kept.
-        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+        return orjson.dumps(values).decode()
     parts = []
     for key, value in values.items():
         text = _json_number(value) if isinstance(value, float) else json.dumps(value)
         parts.append(f"{json.dumps(key)}:{text}")
     return "{" + ",".join(parts) + "}"
+
+
+def _configure(conn: Conn) -> None:
+    # Every read of a lead decodes its jsonb values; orjson does it several times faster.
+    set_json_loads(orjson.loads, conn)
 
 
 def _utc(value: datetime) -> datetime:
@@ -285,6 +291,7 @@ class PostgresStore(Store):
             timeout=timeout,
             reconnect_timeout=_RECONNECT_TIMEOUT_S,
             name="leadsync",
+            configure=_configure,
         )
         try:
             self._pool.open(wait=True, timeout=timeout)

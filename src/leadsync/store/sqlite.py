@@ -8,7 +8,6 @@ wait for each other through SQLite's busy timeout.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -17,6 +16,8 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from leadsync.errors import ConfigError, StoreUnavailable
 from leadsync.model import ApiUser, FieldDef, FieldType, Lead, StaticList
@@ -78,7 +79,7 @@ def _row_to_lead(row: sqlite3.Row | tuple[Any, ...]) -> Lead:
         foreign_sys_person_id=row[2],
         foreign_sys_type=row[3],
         cookie=row[4],
-        values=json.loads(row[5]),
+        values=orjson.loads(row[5]),
         created_at=from_us(row[6]),
         updated_at=from_us(row[7]),
     )
@@ -171,7 +172,7 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
         lead.foreign_sys_person_id,
         lead.foreign_sys_type,
         lead.cookie,
-        json.dumps(lead.values, separators=(",", ":"), ensure_ascii=False),
+        orjson.dumps(lead.values).decode(),
         to_us(lead.created_at),
         to_us(lead.updated_at),
     )

@@ -6,12 +6,13 @@ up there at call time, so the two modules can import each other.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from leadsync.model import Activity, Lead, StaticList
 from leadsync.store.base import (
@@ -40,7 +41,7 @@ def _row_to_activity(row: tuple[Any, ...]) -> Activity:
         created_at=base.from_us(row[3]),
         asset_name=row[4],
         campaign=row[5],
-        attributes=tuple((name, value) for name, value in json.loads(row[6])),
+        attributes=tuple((name, value) for name, value in orjson.loads(row[6])),
     )
 
 
@@ -244,14 +245,22 @@ class LeadApiWrites(LeadApiReads):
     def record_activities(self, activities: Sequence[Activity]) -> None:
         if not activities:
             return
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         stamps: dict[datetime, int] = {}
         rows = []
         for a in activities:
             stamp = stamps.get(a.created_at)
             if stamp is None:
                 stamp = stamps[a.created_at] = base.to_us(a.created_at)
-            rows.append((a.lead_id, a.type, stamp, a.asset_name, a.campaign, dumps(a.attributes)))
+            rows.append(
+                (
+                    a.lead_id,
+                    a.type,
+                    stamp,
+                    a.asset_name,
+                    a.campaign,
+                    orjson.dumps(a.attributes).decode(),
+                )
+            )
         self.conn.executemany(
             "INSERT INTO activities (lead_id, type, created_at, asset_name, campaign, attrs)"
             " VALUES (?, ?, ?, ?, ?, ?)",
