@@ -8,6 +8,7 @@ by local name and ignore their namespace.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 from lxml import etree
@@ -15,15 +16,24 @@ from lxml import etree
 from leadsync.errors import RequestNotUnderstood
 from leadsync.soap.ns import XSI_NIL
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
+# lxml parses without the GIL, but one parser object parses one document at a time: a parser
+# per thread lets calls in different worker threads parse at once.
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+    return parser
 
 
 def parse(data: bytes) -> etree._Element:
@@ -31,7 +41,7 @@ def parse(data: bytes) -> etree._Element:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise RequestNotUnderstood("Request Not Understood: DTDs and entities are not allowed")
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise RequestNotUnderstood(f"Request Not Understood: malformed XML: {exc}") from None
     tree = root.getroottree()
