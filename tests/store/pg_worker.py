@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from leadsync.model import Attribute, LeadInput
+from leadsync.model import LeadInput
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.leads import SyncOptions, sync_leads
 from leadsync.store import Store, open_store
@@ -28,7 +28,7 @@ def to_input(spec: dict[str, Any]) -> LeadInput:
         email=spec.get("email"),
         foreign_sys_person_id=spec.get("fsp"),
         foreign_sys_type="CUSTOM" if spec.get("fsp") else None,
-        attributes=[Attribute(k, v) for k, v in spec.get("attrs", {}).items()],
+        attributes=list(spec.get("attrs", {}).items()),
     )
 
 

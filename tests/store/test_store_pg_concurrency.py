@@ -17,7 +17,7 @@ import pytest
 from pg_worker import warm_pool
 
 import leadsync
-from leadsync.model import Attribute, LeadInput, SyncOutcome
+from leadsync.model import LeadInput, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.leads import SyncOptions, SyncResult, sync_leads
 from leadsync.store import Store, open_store
@@ -50,7 +50,7 @@ def to_input(item: dict[str, Any]) -> LeadInput:
         email=item["email"],
         foreign_sys_person_id=item["fsp"],
         foreign_sys_type="CUSTOM" if item["fsp"] else None,
-        attributes=[Attribute(k, v) for k, v in item["attrs"].items()],
+        attributes=list(item["attrs"].items()),
     )
 
 

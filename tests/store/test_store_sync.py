@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadsync.model import Attribute, FieldDef, FieldType, Lead, LeadInput, SyncOutcome
+from leadsync.model import FieldDef, FieldType, Lead, LeadInput, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.leads import SyncOptions, SyncResult, sync_leads
 from leadsync.store import Store
@@ -22,7 +22,7 @@ def record(
         email=email,
         foreign_sys_person_id=fsp,
         foreign_sys_type="CUSTOM" if fsp else None,
-        attributes=[Attribute(name, value) for name, value in attrs.items()],
+        attributes=list(attrs.items()),
     )
 
 

@@ -187,6 +187,10 @@ def _to_datetime(fdef: FieldDef, raw: str) -> Value:
     return parse_datetime(text, fdef.name).isoformat() if text else None
 
 
+#: Types whose text is stored as sent (blank clears), short enough values needing no check
+#: beyond their length; the sync loop handles these without a call.
+PLAIN_STRING_TYPES = frozenset({FieldType.STRING, FieldType.PHONE, FieldType.URL})
+
 CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
     FieldType.STRING: _to_string,
     FieldType.PHONE: _to_string,

@@ -23,7 +23,13 @@ from leadsync.model import (
     Value,
 )
 from leadsync.operations.activities import change_activities, new_lead_activities
-from leadsync.operations.fields import CONVERTERS, FieldCatalogue, convert
+from leadsync.operations.fields import (
+    CONVERTERS,
+    PLAIN_STRING_TYPES,
+    STRING_MAX_CHARS,
+    FieldCatalogue,
+    convert,
+)
 from leadsync.store.base import LeadWriter, Store, email_key
 
 _EMAIL_FIELD = "Email"
@@ -129,16 +135,20 @@ def _prepare(
     record_unknown = []
     # The loop every attribute of every sync runs through: look-ups inlined.
     exact = catalogue.exact
+    value: Value
     for attr_name, raw in record.attributes:
         fdef = exact.get(attr_name) or catalogue.get(attr_name)
         if fdef is None:
             record_unknown.append(attr_name)
             continue
-        try:
-            value = CONVERTERS[fdef.type](fdef, raw)
-        except ValueError as exc:
-            errors.append(str(exc))
-            continue
+        if fdef.type in PLAIN_STRING_TYPES and len(raw) <= STRING_MAX_CHARS:
+            value = raw if raw and not raw.isspace() else None
+        else:
+            try:
+                value = CONVERTERS[fdef.type](fdef, raw)
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue
         if fdef.name == _EMAIL_FIELD:
             item.email_attr = (True, value if isinstance(value, str) else None)
         else:

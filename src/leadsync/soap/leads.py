@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from leadsync.errors import BadParameter, LeadDetailRequired
@@ -11,6 +14,9 @@ from leadsync.operations.leads import SyncOptions, sync_leads
 from leadsync.soap import xml
 from leadsync.soap.operations import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.writer import element, esc, success
+
+if TYPE_CHECKING:
+    from leadsync.soap._speedups import RecordParts
 
 _RECORD_FIELDS = {
     "id": "id",
@@ -30,10 +36,29 @@ _EXACT = {
     "leadAttributeList": "attributes",
 }
 
+_read_in_c: Callable[[etree._Element], list[RecordParts | etree._Element]] | None
+try:
+    # Reads the common shape of a record list in C; absent when the package was installed
+    # without a compiler, and then the Python reader below does all of it.
+    from leadsync.soap._speedups import read_lead_records as _read_in_c
+except ImportError:  # pragma: no cover - depends on how the package was built
+    _read_in_c = None
+
+
+def decode_lead_records(record_list: etree._Element) -> list[LeadInput]:
+    """Every element child of a ``leadRecordList``, in order."""
+    if _read_in_c is None:
+        return [decode_lead_record(el) for el in xml.children(record_list)]
+    return [
+        lead_input(*parts) if isinstance(parts, tuple) else decode_lead_record(parts)
+        for parts in _read_in_c(record_list)
+    ]
+
 
 def decode_lead_record(el: etree._Element) -> LeadInput:
     """A ``leadRecord`` in any child order, keys matched without regard to case."""
-    record = LeadInput()
+    texts: dict[str, str] = {}
+    attributes: list[Attribute] = []
     for child in el:
         tag = child.tag
         if not isinstance(tag, str):
@@ -42,35 +67,46 @@ def decode_lead_record(el: etree._Element) -> LeadInput:
         if kind is None:
             continue
         if kind == "attributes":
-            record.attributes = _decode_attributes(child)
+            attributes = _decode_attributes(child)
             continue
         value = xml.text(child)
-        if value is None:
-            continue
-        value = value.strip()
-        if kind == "email":
-            record.email = value or None
-        elif kind == "fsp":
-            record.foreign_sys_person_id = value or None
-        elif kind == "fsp_type":
-            record.foreign_sys_type = value or None
-        elif value:
-            try:
-                record.id = int(value)
-            except ValueError:
-                record.decode_error = f"Id must be an integer, not {value!r}"
-            else:
-                if not 0 < record.id < 2**63:
-                    record.decode_error = f"Lead not found: Id {value}"
-                    record.id = None
+        if value is not None:
+            texts[kind] = value
+    return lead_input(
+        texts.get("id"), texts.get("email"), texts.get("fsp"), texts.get("fsp_type"), attributes
+    )
+
+
+def lead_input(
+    id_text: str | None,
+    email: str | None,
+    fsp: str | None,
+    fsp_type: str | None,
+    attributes: list[Attribute],
+) -> LeadInput:
+    """A record from the text of its key elements (None when absent or nil)."""
+    record = LeadInput(
+        email=email.strip() or None if email is not None else None,
+        foreign_sys_person_id=fsp.strip() or None if fsp is not None else None,
+        foreign_sys_type=fsp_type.strip() or None if fsp_type is not None else None,
+        attributes=attributes,
+    )
+    if id_text is not None and (id_text := id_text.strip()):
+        try:
+            record.id = int(id_text)
+        except ValueError:
+            record.decode_error = f"Id must be an integer, not {id_text!r}"
+        else:
+            if not 0 < record.id < 2**63:
+                record.decode_error = f"Lead not found: Id {id_text}"
+                record.id = None
     return record
 
 
 def _decode_attributes(el: etree._Element) -> list[Attribute]:
-    # The hot loop of every sync. Nearly every client writes <attrName> then <attrValue>,
-    # unqualified; lxml finds those in C and the pairs are read in one pass. Any other shape
-    # (another order, qualified names, a part missing) leaves fewer pairs than attributes and
-    # takes the general path.
+    # Nearly every client writes <attrName> then <attrValue>, unqualified; lxml finds those
+    # in C and the pairs are read in one pass. Any other shape (another order, qualified
+    # names, a part missing) leaves fewer pairs than attributes and takes the general path.
     attributes: list[Attribute] = []
     append = attributes.append
     name: str | None = None
@@ -80,8 +116,7 @@ def _decode_attributes(el: etree._Element) -> list[Attribute]:
         elif name is not None:
             stripped = name.strip()
             if stripped:
-                # tuple.__new__ skips NamedTuple's Python-level constructor.
-                append(tuple.__new__(Attribute, (stripped, part.text or "")))
+                append((stripped, part.text or ""))
             name = None
     if len(attributes) == len(el):
         return attributes
@@ -101,7 +136,7 @@ def _decode_attribute_slowly(attr: etree._Element, into: list[Attribute]) -> Non
         elif local == "attrValue":
             value = xml.text(part)
     if name and (name := name.strip()):
-        into.append(Attribute(name, value or ""))
+        into.append((name, value or ""))
 
 
 def encode_sync_status(status: SyncStatus) -> str:
@@ -117,16 +152,15 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
     record_list = xml.child(params, "leadRecordList")
     if record_list is None or xml.is_nil(record_list):
         raise LeadDetailRequired("Lead Detail Required: leadRecordList is missing")
-    elements = list(xml.children(record_list))
-    if not elements:
+    records = decode_lead_records(record_list)
+    if not records:
         raise LeadDetailRequired("Lead Detail Required: leadRecordList holds no leadRecord")
     cap = ctx.settings.max_records_per_call
-    if cap and len(elements) > cap:
+    if cap and len(records) > cap:
         raise BadParameter(
-            f"leadRecordList holds {len(elements)} records; at most {cap} are allowed"
+            f"leadRecordList holds {len(records)} records; at most {cap} are allowed"
         )
     dedup = parse_bool(xml.text(xml.child(params, "dedupEnabled")), "dedupEnabled", True)
-    records = [decode_lead_record(el) for el in elements]
     options = SyncOptions(
         operation="syncMultipleLeads",
         dedup=dedup,
@@ -147,4 +181,4 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
     )
 
 
-__all__ = ["decode_lead_record", "encode_sync_status", "esc"]
+__all__ = ["decode_lead_record", "decode_lead_records", "encode_sync_status", "esc"]

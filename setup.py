@@ -1,0 +1,23 @@
+"""Builds the optional C reader of lead records; everything else is in pyproject.toml.
+
+Without a C compiler the package still installs: the extension is optional and the pure
+Python reader does the same work, only slower.
+"""
+
+import lxml
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=cythonize(
+        [
+            Extension(
+                "leadsync.soap._speedups",
+                ["src/leadsync/soap/_speedups.pyx"],
+                include_dirs=lxml.get_include(),
+                optional=True,
+            )
+        ],
+        compiler_directives={"language_level": "3"},
+    ),
+)
