@@ -8,6 +8,7 @@ wait for each other through SQLite's busy timeout.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -27,6 +28,7 @@ from leadsync.store.base import (
     LeadWriter,
     Store,
     StoreFeatures,
+    email_key,
     iter_chunks,
 )
 from leadsync.store.control import FaultStore, LimitStore
@@ -53,11 +55,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
 
+# Cached: the leads of one call share their timestamps, so a batch converts a handful of
+# distinct values thousands of times.
+@functools.lru_cache(maxsize=4096)
 def from_us(value: int) -> datetime:
     # Integer arithmetic: a float of microseconds loses precision far from 1970.
     return _EPOCH + value * _US
 
 
+@functools.lru_cache(maxsize=4096)
 def to_us(value: datetime) -> int:
     return (value.astimezone(UTC) - _EPOCH) // _US
 
@@ -163,8 +169,6 @@ class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
 
 
 def _lead_params(lead: Lead) -> tuple[Any, ...]:
-    from leadsync.store.base import email_key
-
     return (
         lead.id,
         lead.email,
