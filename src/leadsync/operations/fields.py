@@ -78,6 +78,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _ISO_TZ_FIX = re.compile(r"([+-]\d\d)(\d\d)$")
 
 
+#: Types whose text is stored as sent (blank clears), short enough values needing no check
+#: beyond their length; the sync loop handles these without a call.
+PLAIN_STRING_TYPES = frozenset({FieldType.STRING, FieldType.PHONE, FieldType.URL})
+
+
 class FieldCatalogue:
     """Standard and custom fields, looked up by name without regard to case."""
 
@@ -87,6 +92,10 @@ class FieldCatalogue:
             self.fields[fdef.name.casefold()] = fdef
         # Names as clients usually spell them, looked up without case folding.
         self.exact: dict[str, FieldDef] = {f.name: f for f in self.fields.values()}
+        #: The fields among those whose text is stored as sent (see PLAIN_STRING_TYPES).
+        self.plain: dict[str, FieldDef] = {
+            name: f for name, f in self.exact.items() if f.type in PLAIN_STRING_TYPES
+        }
 
     def get(self, name: str) -> FieldDef | None:
         return self.exact.get(name) or self.fields.get(name.casefold())
@@ -186,10 +195,6 @@ def _to_datetime(fdef: FieldDef, raw: str) -> Value:
     text = raw.strip()
     return parse_datetime(text, fdef.name).isoformat() if text else None
 
-
-#: Types whose text is stored as sent (blank clears), short enough values needing no check
-#: beyond their length; the sync loop handles these without a call.
-PLAIN_STRING_TYPES = frozenset({FieldType.STRING, FieldType.PHONE, FieldType.URL})
 
 CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
     FieldType.STRING: _to_string,

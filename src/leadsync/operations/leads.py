@@ -25,7 +25,6 @@ from leadsync.model import (
 from leadsync.operations.activities import change_activities, new_lead_activities
 from leadsync.operations.fields import (
     CONVERTERS,
-    PLAIN_STRING_TYPES,
     STRING_MAX_CHARS,
     FieldCatalogue,
     convert,
@@ -133,26 +132,30 @@ def _prepare(
     if record.decode_error:
         errors.append(record.decode_error)
     record_unknown = []
-    # The loop every attribute of every sync runs through: look-ups inlined.
+    # The loop every attribute of every sync runs through: look-ups inlined, and text fields
+    # spelled exactly (nearly all of them) typed without a call.
     exact = catalogue.exact
+    plain = catalogue.plain
+    values = item.values
     value: Value
     for attr_name, raw in record.attributes:
+        fdef = plain.get(attr_name)
+        if fdef is not None and len(raw) <= STRING_MAX_CHARS:
+            values[fdef.name] = raw if raw and not raw.isspace() else None
+            continue
         fdef = exact.get(attr_name) or catalogue.get(attr_name)
         if fdef is None:
             record_unknown.append(attr_name)
             continue
-        if fdef.type in PLAIN_STRING_TYPES and len(raw) <= STRING_MAX_CHARS:
-            value = raw if raw and not raw.isspace() else None
-        else:
-            try:
-                value = CONVERTERS[fdef.type](fdef, raw)
-            except ValueError as exc:
-                errors.append(str(exc))
-                continue
+        try:
+            value = CONVERTERS[fdef.type](fdef, raw)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
         if fdef.name == _EMAIL_FIELD:
             item.email_attr = (True, value if isinstance(value, str) else None)
         else:
-            item.values[fdef.name] = value
+            values[fdef.name] = value
     if record_unknown:
         unknown.extend(record_unknown)
         errors.append("unknown fields for import: " + ", ".join(record_unknown))
@@ -307,7 +310,10 @@ class _Resolver:
             email=email,
             foreign_sys_person_id=record.foreign_sys_person_id or None,
             foreign_sys_type=item.fsp_type if record.foreign_sys_person_id else None,
-            values={k: v for k, v in item.values.items() if v is not None},
+            # The record's values become the lead's: nothing else reads them after this.
+            values=item.values
+            if None not in item.values.values()
+            else {k: v for k, v in item.values.items() if v is not None},
             created_at=self.now,
             updated_at=self.now,
             cookie=record.cookie or None,
