@@ -49,6 +49,10 @@ class Settings:
     max_time_range_days: int = 30
     #: Worker processes for ``serve``.
     workers: int = 1
+    #: Calls each process works on at once; more wait their turn, in arrival order. 0 picks
+    #: by store: a call is mostly Python, which runs one thread at a time, so past a couple
+    #: of calls more threads only contend for it; PostgreSQL calls also wait on the network.
+    threads: int = 0
     log_level: str = "info"
     #: Call limits (docs/limits.md); 0 or "" turns one off. With ``marketo_limits`` the
     #: limits left off take Marketo's published values.

@@ -22,6 +22,13 @@ from leadsync.store import open_store
 @click.option("--port", default=None, type=click.IntRange(0, 65535), help="[default: 8080]")
 @database_option
 @click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(0, 256),
+    help="Calls each worker works on at once; others wait their turn."
+    " [default: 0, meaning 2 on SQLite, 4 on PostgreSQL]",
+)
 @click.option("--public-url", default=None, help="Base URL clients use, when behind a proxy.")
 @click.option(
     "--auth-window",
@@ -109,7 +116,7 @@ def _display_host(host: str) -> str:
 def _run(settings: Settings, store: object) -> None:
     import uvicorn
 
-    from leadsync.app import create_app
+    from leadsync.app import create_app, tune_gc
     from leadsync.store.base import Store
 
     common: dict[str, object] = {
@@ -127,7 +134,9 @@ def _run(settings: Settings, store: object) -> None:
         uvicorn.run("leadsync.app:app_from_env", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
         return
     assert isinstance(store, Store)
-    uvicorn.run(create_app(settings, store), **common)  # type: ignore[arg-type]
+    app = create_app(settings, store)
+    tune_gc()
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
     store.close()
 
 

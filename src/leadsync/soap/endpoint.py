@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -53,6 +54,8 @@ class SoapService:
         self.known_operations = frozenset(wsdl_operations())
         #: Limits and fault rules, checked between authentication and the handler.
         self.guard = Guard.from_settings(store, settings)
+        #: Calls worked on at once (Settings.threads); SQLite writes one at a time anyway.
+        self.threads = settings.threads or (2 if store.features.embedded else 4)
 
     def process(self, data: bytes) -> tuple[int, bytes]:
         started = time.perf_counter()
@@ -124,8 +127,11 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]:
     settings = service.settings
+    # Made on first use: a limiter belongs to the event loop that serves the calls.
+    limiter: anyio.CapacityLimiter | None = None
 
     async def endpoint(request: Request) -> Response:
+        nonlocal limiter
         version = request.path_params["version"]
         if not VERSION.match(version):
             return PlainTextResponse(f"unknown API version {version}\n", status_code=404)
@@ -143,7 +149,9 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
                 f"Request Not Understood: the request is larger than {limit} bytes"
             )
             return Response(render_fault(error), status_code=500, media_type=_XML)
-        status, body = await anyio.to_thread.run_sync(service.process, data)
+        if limiter is None:
+            limiter = anyio.CapacityLimiter(service.threads)
+        status, body = await anyio.to_thread.run_sync(service.process, data, limiter=limiter)
         return Response(body, status_code=status, media_type=_XML)
 
     return endpoint
