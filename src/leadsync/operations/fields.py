@@ -92,6 +92,7 @@ class FieldCatalogue:
             self.fields[fdef.name.casefold()] = fdef
         # Names as clients usually spell them, looked up without case folding.
         self.exact: dict[str, FieldDef] = {f.name: f for f in self.fields.values()}
+        self.email: FieldDef = self.exact["Email"]
         #: The fields among those whose text is stored as sent (see PLAIN_STRING_TYPES).
         self.plain: dict[str, FieldDef] = {
             name: f for name, f in self.exact.items() if f.type in PLAIN_STRING_TYPES

@@ -159,11 +159,9 @@ def _prepare(
     if record_unknown:
         unknown.extend(record_unknown)
         errors.append("unknown fields for import: " + ", ".join(record_unknown))
-    if record.email is not None and record.email.strip():
-        email_def = catalogue.get(_EMAIL_FIELD)
-        assert email_def is not None
+    if record.email:
         try:
-            key_email = convert(email_def, record.email)
+            key_email = convert(catalogue.email, record.email)
         except ValueError as exc:
             errors.append(str(exc))
         else:

@@ -140,10 +140,14 @@ def _decode_attribute_slowly(attr: etree._Element, into: list[Attribute]) -> Non
 
 
 def encode_sync_status(status: SyncStatus) -> str:
+    error = _NIL_ERROR if status.error is None else element("error", status.error)
     return (
         f"<syncStatus><leadId>{status.lead_id}</leadId><status>{status.status.value}</status>"
-        f"{element('error', status.error)}</syncStatus>"
+        f"{error}</syncStatus>"
     )
+
+
+_NIL_ERROR = element("error", None)
 
 
 @operation("syncMultipleLeads")
@@ -169,15 +173,20 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
     )
     catalogue = FieldCatalogue(ctx.store.custom_fields())
     result = sync_leads(ctx.store, catalogue, records, options)
-    body = "".join(encode_sync_status(s) for s in result.statuses)
+    counts = dict.fromkeys(SyncOutcome, 0)
+    parts = []
+    for status in result.statuses:
+        counts[status.status] += 1
+        parts.append(encode_sync_status(status))
+    body = "".join(parts)
     return CallOutcome(
         body=success(
             "syncMultipleLeads", f"<result><syncStatusList>{body}</syncStatusList></result>"
         ),
         records=len(records),
-        created=result.count(SyncOutcome.CREATED),
-        updated=result.count(SyncOutcome.UPDATED),
-        failed=result.count(SyncOutcome.FAILED),
+        created=counts[SyncOutcome.CREATED],
+        updated=counts[SyncOutcome.UPDATED],
+        failed=counts[SyncOutcome.FAILED],
     )
 
 
