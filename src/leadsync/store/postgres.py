@@ -23,7 +23,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
-from psycopg.types.json import Jsonb, set_json_loads
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from leadsync.errors import ConfigError, StoreUnavailable
@@ -125,6 +125,17 @@ def _row_to_lead(row: Row) -> Lead:
     )
 
 
+#: A set of keys as one parameter: a JSON array (``json_array``) unpacked by the database.
+#: psycopg dumps a Python list item by item in Python; orjson writes the array in C, and
+#: ``= ANY(ARRAY(...))`` still uses the column's index.
+TEXTS = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))"
+INT8S = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)::bigint)"
+
+
+def json_array(items: Iterable[Any]) -> str:
+    return orjson.dumps(list(items)).decode()
+
+
 def _lead_params(lead: Lead) -> tuple[Any, ...]:
     return (
         lead.id,
@@ -133,7 +144,8 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
         lead.foreign_sys_person_id,
         lead.foreign_sys_type,
         lead.cookie,
-        Jsonb(lead.values, dumps=_dump_attrs),
+        # Text in the jsonb column's input format: written by COPY as is, cast by UPDATEs.
+        _dump_attrs(lead.values),
         _utc(lead.created_at),
         _utc(lead.updated_at),
     )
@@ -156,21 +168,22 @@ class _PgReader(LeadApiReads, LeadReader):
             return []
         # Sorted by id so that concurrent writers take row locks in one order.
         rows = self.conn.execute(
-            f"SELECT {_LEAD_COLUMNS} FROM leads WHERE {where} ORDER BY id{self.lock}", (keys,)
+            f"SELECT {_LEAD_COLUMNS} FROM leads WHERE {where} ORDER BY id{self.lock}",
+            (json_array(keys),),
         ).fetchall()
         return [_row_to_lead(row) for row in rows]
 
     def leads_by_ids(self, ids: Iterable[int]) -> dict[int, Lead]:
         # An id outside bigint cannot exist; sending it would only fail the whole statement.
         wanted = sorted({i for i in ids if _INT8_MIN <= i <= _INT8_MAX})
-        return {lead.id: lead for lead in self._leads("id = ANY(%s::bigint[])", wanted)}
+        return {lead.id: lead for lead in self._leads(f"id = ANY({INT8S})", wanted)}
 
     def leads_by_foreign_ids(self, foreign_ids: Iterable[str]) -> dict[str, Lead]:
-        leads = self._leads("fsp_id = ANY(%s::text[])", sorted(set(foreign_ids)))
+        leads = self._leads(f"fsp_id = ANY({TEXTS})", sorted(set(foreign_ids)))
         return {lead.foreign_sys_person_id: lead for lead in leads if lead.foreign_sys_person_id}
 
     def leads_by_cookies(self, cookies: Iterable[str]) -> dict[str, Lead]:
-        leads = self._leads("cookie = ANY(%s::text[])", sorted(set(cookies)))
+        leads = self._leads(f"cookie = ANY({TEXTS})", sorted(set(cookies)))
         return {lead.cookie: lead for lead in leads if lead.cookie}
 
     def newest_leads_by_email(self, email_keys: Iterable[str]) -> dict[str, Lead]:
@@ -184,9 +197,9 @@ class _PgReader(LeadApiReads, LeadReader):
             # statement sees the move and finds the lead that is newest now.
             rows = self.conn.execute(
                 f"SELECT {_L_LEAD_COLUMNS}, l.email_key, m.email_key FROM leads l JOIN ("
-                "SELECT email_key, max(id) AS id FROM leads WHERE email_key = ANY(%s::text[])"
+                f"SELECT email_key, max(id) AS id FROM leads WHERE email_key = ANY({TEXTS})"
                 f" GROUP BY email_key) m ON l.id = m.id ORDER BY l.id{lock}",
-                (sorted(pending),),
+                (json_array(sorted(pending)),),
             ).fetchall()
             pending = set()
             for row in rows:
@@ -215,9 +228,9 @@ class _PgWriter(LeadApiWrites, _PgReader, LeadWriter):
         # One global order (by lock id) so that two calls locking overlapping keys cannot
         # deadlock; the locks last until commit or rollback.
         self.conn.execute(
-            "SELECT pg_advisory_xact_lock(k)"
-            " FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(k, n) ORDER BY n",
-            (sorted(ids),),
+            "SELECT pg_advisory_xact_lock(k::bigint)"
+            " FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS u(k, n) ORDER BY n",
+            (json_array(sorted(ids)),),
         ).fetchall()
 
     def allocate_ids(self, count: int) -> list[int]:
@@ -248,7 +261,7 @@ class _PgWriter(LeadApiWrites, _PgReader, LeadWriter):
         with self.conn.cursor() as cur:
             cur.executemany(
                 "UPDATE leads SET email = %s, email_key = %s, fsp_id = %s, fsp_type = %s,"
-                " cookie = %s, attrs = %s, updated_at = %s WHERE id = %s",
+                " cookie = %s, attrs = %s::jsonb, updated_at = %s WHERE id = %s",
                 [(*_lead_params(lead)[1:7], _utc(lead.updated_at), lead.id) for lead in leads],
             )
 

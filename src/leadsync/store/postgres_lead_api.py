@@ -240,7 +240,7 @@ class LeadApiWrites(LeadApiReads):
             )
             cur.execute(
                 "UPDATE leads SET email = %s, email_key = %s, fsp_id = %s, fsp_type = %s,"
-                " cookie = %s, attrs = %s, updated_at = %s WHERE id = %s",
+                " cookie = %s, attrs = %s::jsonb, updated_at = %s WHERE id = %s",
                 (*base._lead_params(winner)[1:7], base._utc(winner.updated_at), winner.id),
             )
 
