@@ -129,3 +129,17 @@ def test_an_empty_list_and_comments_between_records(monkeypatch: pytest.MonkeyPa
     )
     assert with_c == in_python
     assert len(with_c) == 2
+
+
+def test_more_distinct_names_than_the_reader_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Names beyond the reader's small cache are read all the same.
+    many = "".join(attr(f"Custom{i}", str(i)) for i in range(100))
+    records = [
+        f"<leadRecord><Email>n{j}@d.example</Email><leadAttributeList>{many}"
+        f"{attr(' Custom7 ', 'again')}</leadAttributeList></leadRecord>"
+        for j in range(3)
+    ]
+    with_c, in_python = decode_both(record_list(*records), monkeypatch)
+    assert with_c == in_python
+    assert with_c[2].attributes[-1] == ("Custom7", "again")  # type: ignore[attr-defined]
+    assert len(with_c[0].attributes) == 101  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ general Python reader decides, which keeps one set of rules.
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strcmp, strlen
+from libc.string cimport memcmp, strcmp, strlen
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes.tree cimport (
@@ -76,19 +76,56 @@ cdef inline str _text(xmlNode* node, bint* ok):
     return _decode(<const char*>t.content)
 
 
-cdef inline bint _space(unsigned char c) noexcept:
+cdef inline bint _space(char c) noexcept:
     return c == 32 or c == 9 or c == 10 or c == 13
 
 
-cdef list _attributes(xmlNode* node, bint* ok):
+cdef enum:
+    MAX_NAMES = 64
+
+
+cdef class _Names:
+    """The attribute names of one record list, each distinct name one str object.
+
+    A batch repeats the same few names in every record: each is decoded once, and since a
+    str keeps its hash, every later dictionary look-up of it skips hashing too.
+    """
+
+    cdef const char* raw[MAX_NAMES]
+    cdef size_t size[MAX_NAMES]
+    cdef list strs
+    cdef int count
+
+    def __cinit__(self):
+        self.strs = []
+        self.count = 0
+
+    cdef str get(self, const char* raw, size_t size):
+        cdef int i
+        cdef str name
+        for i in range(self.count):
+            if self.size[i] == size and memcmp(self.raw[i], raw, size) == 0:
+                return <str>self.strs[i]
+        name = PyUnicode_DecodeUTF8(raw, size, NULL)
+        if size and (_space(raw[0]) or _space(raw[size - 1])):
+            name = name.strip()
+        if self.count < MAX_NAMES:
+            # The text belongs to the parsed document, which outlives this read.
+            self.raw[self.count] = raw
+            self.size[self.count] = size
+            self.strs.append(name)
+            self.count += 1
+        return name
+
+
+cdef list _attributes(xmlNode* node, _Names names, bint* ok):
     cdef list out = []
     cdef xmlNode* attr = node.children
     cdef xmlNode* part
     cdef xmlNode* name_node
     cdef xmlNode* value_node
     cdef bint has_name
-    cdef const unsigned char* raw
-    cdef size_t size
+    cdef const char* raw
     cdef str name
     while attr is not NULL:
         if attr.type == XML_ELEMENT_NODE:
@@ -112,19 +149,16 @@ cdef list _attributes(xmlNode* node, bint* ok):
                     if not ok[0]:
                         return out
                 part = part.next
-            if has_name and name_node is not NULL:
-                raw = <const unsigned char*>name_node.content
-                size = strlen(<const char*>raw)
-                name = PyUnicode_DecodeUTF8(<const char*>raw, size, NULL)
-                if size and (_space(raw[0]) or _space(raw[size - 1])):
-                    name = name.strip()
+            if has_name and name_node is not NULL and name_node.content is not NULL:
+                raw = <const char*>name_node.content
+                name = names.get(raw, strlen(raw))
                 if name:
                     out.append((name, "" if value_node is NULL else _decode(<const char*>value_node.content)))
         attr = attr.next
     return out
 
 
-cdef object _record(xmlNode* node):
+cdef object _record(xmlNode* node, _Names names):
     """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes), or None to read it in
     Python."""
     cdef bint ok = True
@@ -143,7 +177,7 @@ cdef object _record(xmlNode* node):
             if kind == K_OTHER:
                 return None
             if kind == K_ATTRIBUTES:
-                attributes = _attributes(child, &ok)
+                attributes = _attributes(child, names, &ok)
             elif kind == K_EMAIL:
                 email = _text(child, &ok)
             elif kind == K_ID:
@@ -164,9 +198,10 @@ def read_lead_records(cetree._Element record_list not None):
     cdef list out = []
     cdef xmlNode* node = record_list._c_node.children
     cdef object parts
+    cdef _Names names = _Names()
     while node is not NULL:
         if node.type == XML_ELEMENT_NODE:
-            parts = _record(node)
+            parts = _record(node, names)
             if parts is None:
                 parts = cetree.elementFactory(record_list._doc, node)
             out.append(parts)
