@@ -85,7 +85,9 @@ class Lead:
     cookie: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per record of every sync, and a frozen dataclass's __init__ costs
+# twice as much. Nothing changes a status once made.
+@dataclass(slots=True)
 class SyncStatus:
     lead_id: int
     status: SyncOutcome
