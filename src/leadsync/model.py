@@ -124,7 +124,8 @@ class StaticList:
     members: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like SyncStatus: every new lead records one in the sync's hot path.
+@dataclass(slots=True)
 class Activity:
     """One entry of a lead's activity history. ``id`` is 0 until the store assigns one."""
 
