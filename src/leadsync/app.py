@@ -64,8 +64,9 @@ def tune_gc() -> None:
 
     A sync of 300 leads makes tens of thousands of short-lived objects, and CPython's default
     thresholds would have the collector walk the long-lived heap (modules, the app) again and
-    again. Freezing what start-up built and collecting the young generation less often takes
-    about 5% off each call. Only for server processes: frozen objects are never collected.
+    again. Freezing what start-up built and collecting the young generation less often saves
+    about 4% of a call's instructions. Only for server processes: frozen objects are never
+    collected.
     """
     gc.collect()
     gc.freeze()
