@@ -231,20 +231,18 @@ class RowPreparer:
             parts.append(f"<ForeignSysPersonId>{fsp}</ForeignSysPersonId>")
         if fst:
             parts.append(f"<ForeignSysType>{fst}</ForeignSysType>")
-        attributes = [
-            (template, values[index])
-            for index, template in self._templates
-            if values[index] or send_blanks
-        ]
+        # One string per attribute, joined once: the loop every row of a push runs through.
+        attributes = "".join(
+            [
+                f"{template}{values[index]}</attrValue></attribute>"
+                for index, template in self._templates
+                if values[index] or send_blanks
+            ]
+        )
         if email and (lead_id is not None or fsp):
-            attributes.append((_EMAIL_TEMPLATE, email))
+            attributes += f"{_EMAIL_TEMPLATE}{email}</attrValue></attribute>"
         if attributes:
-            parts.append("<leadAttributeList>")
-            for template, value in attributes:
-                parts.append(template)
-                parts.append(value)
-                parts.append("</attrValue></attribute>")
-            parts.append("</leadAttributeList>")
+            parts.append(f"<leadAttributeList>{attributes}</leadAttributeList>")
         parts.append("</leadRecord>")
         return "".join(parts)
 
