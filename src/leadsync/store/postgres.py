@@ -125,14 +125,14 @@ def _row_to_lead(row: Row) -> Lead:
     )
 
 
-#: A set of keys as one parameter: a JSON array (``json_array``) unpacked by the database.
+#: A set of keys as one parameter: a JSON array (``_json_array``) unpacked by the database.
 #: psycopg dumps a Python list item by item in Python; orjson writes the array in C, and
 #: ``= ANY(ARRAY(...))`` still uses the column's index.
-TEXTS = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))"
-INT8S = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)::bigint)"
+_TEXTS = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))"
+_INT8S = "ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)::bigint)"
 
 
-def json_array(items: Iterable[Any]) -> str:
+def _json_array(items: Iterable[Any]) -> str:
     return orjson.dumps(list(items)).decode()
 
 
@@ -169,21 +169,21 @@ class _PgReader(LeadApiReads, LeadReader):
         # Sorted by id so that concurrent writers take row locks in one order.
         rows = self.conn.execute(
             f"SELECT {_LEAD_COLUMNS} FROM leads WHERE {where} ORDER BY id{self.lock}",
-            (json_array(keys),),
+            (_json_array(keys),),
         ).fetchall()
         return [_row_to_lead(row) for row in rows]
 
     def leads_by_ids(self, ids: Iterable[int]) -> dict[int, Lead]:
         # An id outside bigint cannot exist; sending it would only fail the whole statement.
         wanted = sorted({i for i in ids if _INT8_MIN <= i <= _INT8_MAX})
-        return {lead.id: lead for lead in self._leads(f"id = ANY({INT8S})", wanted)}
+        return {lead.id: lead for lead in self._leads(f"id = ANY({_INT8S})", wanted)}
 
     def leads_by_foreign_ids(self, foreign_ids: Iterable[str]) -> dict[str, Lead]:
-        leads = self._leads(f"fsp_id = ANY({TEXTS})", sorted(set(foreign_ids)))
+        leads = self._leads(f"fsp_id = ANY({_TEXTS})", sorted(set(foreign_ids)))
         return {lead.foreign_sys_person_id: lead for lead in leads if lead.foreign_sys_person_id}
 
     def leads_by_cookies(self, cookies: Iterable[str]) -> dict[str, Lead]:
-        leads = self._leads(f"cookie = ANY({TEXTS})", sorted(set(cookies)))
+        leads = self._leads(f"cookie = ANY({_TEXTS})", sorted(set(cookies)))
         return {lead.cookie: lead for lead in leads if lead.cookie}
 
     def newest_leads_by_email(self, email_keys: Iterable[str]) -> dict[str, Lead]:
@@ -197,9 +197,9 @@ class _PgReader(LeadApiReads, LeadReader):
             # statement sees the move and finds the lead that is newest now.
             rows = self.conn.execute(
                 f"SELECT {_L_LEAD_COLUMNS}, l.email_key, m.email_key FROM leads l JOIN ("
-                f"SELECT email_key, max(id) AS id FROM leads WHERE email_key = ANY({TEXTS})"
+                f"SELECT email_key, max(id) AS id FROM leads WHERE email_key = ANY({_TEXTS})"
                 f" GROUP BY email_key) m ON l.id = m.id ORDER BY l.id{lock}",
-                (json_array(sorted(pending)),),
+                (_json_array(sorted(pending)),),
             ).fetchall()
             pending = set()
             for row in rows:
@@ -230,7 +230,7 @@ class _PgWriter(LeadApiWrites, _PgReader, LeadWriter):
         self.conn.execute(
             "SELECT pg_advisory_xact_lock(k::bigint)"
             " FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS u(k, n) ORDER BY n",
-            (json_array(sorted(ids)),),
+            (_json_array(sorted(ids)),),
         ).fetchall()
 
     def allocate_ids(self, count: int) -> list[int]:
