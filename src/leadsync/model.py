@@ -64,6 +64,10 @@ class LeadInput:
     foreign_sys_person_id: str | None = None
     foreign_sys_type: str | None = None
     attributes: list[Attribute] = field(default_factory=list)
+    #: Values of plain text fields the reader already typed, by field name: the text as
+    #: sent, None when blank (what the sync would make of those attributes). The sync takes
+    #: this dict over and applies ``attributes`` after it.
+    typed: dict[str, Value] = field(default_factory=dict)
     #: The Munchkin cookie (syncLead only).
     cookie: str | None = None
     #: A problem found while decoding this record alone (for example ``<Id>abc</Id>``); the

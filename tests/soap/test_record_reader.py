@@ -7,8 +7,19 @@ hands anything else back, so each case here must agree field for field.
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
+from leadsync.model import FieldDef, FieldType, LeadInput
+from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.leads import SyncOptions, _prepare
 from leadsync.soap import leads, xml
+
+CATALOGUE = FieldCatalogue(
+    [
+        FieldDef("Colour", FieldType.STRING, custom=True),
+        *(FieldDef(f"Custom{i}", FieldType.STRING, custom=True) for i in range(100)),
+    ]
+)
 
 NS = 'xmlns:ns1="http://www.marketo.com/mktows/"'
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -74,6 +85,39 @@ RECORDS = {
     "unicode": "<leadRecord><Email>ü@d.example</Email><leadAttributeList>"
     + attr("LastName", "Łukasz 李 🙂")
     + "</leadAttributeList></leadRecord>",
+    "unknown attribute": "<leadRecord><Email>y@d.example</Email><leadAttributeList>"
+    + attr("City", "Metz")
+    + attr("ShoeSize", "42")
+    + "</leadAttributeList></leadRecord>",
+    "a field in another case, before and after": "<leadRecord><leadAttributeList>"
+    + attr("city", "first")
+    + attr("City", "second")
+    + attr("TITLE", "third")
+    + "</leadAttributeList><Email>c@e.example</Email></leadRecord>",
+    "a field twice, later wins": "<leadRecord><leadAttributeList>"
+    + attr("City", "first")
+    + attr("City", "second")
+    + "</leadAttributeList><Email>d@e.example</Email></leadRecord>",
+    "typed and untyped fields": "<leadRecord><leadAttributeList>"
+    + attr("Email", " Mixed@E.example ")
+    + attr("LeadScore", " 7 ")
+    + attr("Phone", "+33 1")
+    + attr("Website", "example.com")
+    + attr("DoNotCall", "true")
+    + "</leadAttributeList><Email>e@e.example</Email></leadRecord>",
+    "a value too long": "<leadRecord><Email>f@e.example</Email><leadAttributeList>"
+    + attr("City", "x" * 256)
+    + attr("Title", "y" * 255)
+    + attr("Company", "é" * 255)
+    + "</leadAttributeList></leadRecord>",
+    "blank values": "<leadRecord><Email>g@e.example</Email><leadAttributeList>"
+    + attr("City", "  \t\n ")
+    + attr("Title", "\u00a0\u2003")
+    + attr("State", "\u0085")
+    + attr("Country", "\u00a0x")
+    + attr("Company", "")
+    + attr("Colour", " x ")
+    + "</leadAttributeList></leadRecord>",
     "attributes on the record": "<leadRecord id='r1'><Email>o@d.example</Email></leadRecord>",
     "not a leadRecord": "<somethingElse><Email>x@d.example</Email></somethingElse>",
 }
@@ -85,12 +129,31 @@ def record_list(*bodies: str) -> str:
 
 def decode_both(
     document: str, monkeypatch: pytest.MonkeyPatch
-) -> tuple[list[object], list[object]]:
-    root = xml.parse(document.encode())
-    with_c = leads.decode_lead_records(root)
-    monkeypatch.setattr(leads, "_read_in_c", None)
-    in_python = leads.decode_lead_records(root)
+) -> tuple[list[LeadInput], list[LeadInput]]:
+    with_c = leads.decode_lead_records(xml.parse(document.encode()), CATALOGUE)
+    with monkeypatch.context() as patch:
+        patch.setattr(leads, "_read_in_c", None)
+        in_python = leads.decode_lead_records(xml.parse(document.encode()), CATALOGUE)
     return with_c, in_python
+
+
+def prepared(records: list[LeadInput]) -> list[object]:
+    """What the sync makes of each record: its typed values, key email and error."""
+    out: list[object] = []
+    for record in records:
+        unknown: list[str] = []
+        item = _prepare(CATALOGUE, record, unknown, SyncOptions())
+        out.append((item.values, item.email_attr, item.key_email, item.error, unknown))
+    return out
+
+
+def same_for_the_sync(with_c: list[LeadInput], in_python: list[LeadInput]) -> None:
+    # The C reader types plain text fields itself, so the records differ in where a value
+    # sits; what the sync makes of them must not.
+    assert [(r.id, r.email, r.foreign_sys_person_id, r.decode_error) for r in with_c] == [
+        (r.id, r.email, r.foreign_sys_person_id, r.decode_error) for r in in_python
+    ]
+    assert prepared(with_c) == prepared(in_python)
 
 
 def test_the_c_reader_is_built() -> None:
@@ -101,25 +164,22 @@ def test_the_c_reader_is_built() -> None:
 @pytest.mark.parametrize("name", list(RECORDS))
 def test_each_shape_reads_the_same(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with_c, in_python = decode_both(record_list(RECORDS[name]), monkeypatch)
-    assert with_c == in_python
+    same_for_the_sync(with_c, in_python)
     assert len(with_c) == 1
 
 
 def test_a_list_of_every_shape_keeps_order(monkeypatch: pytest.MonkeyPatch) -> None:
     with_c, in_python = decode_both(record_list(*RECORDS.values()), monkeypatch)
-    assert with_c == in_python
+    same_for_the_sync(with_c, in_python)
     assert len(with_c) == len(RECORDS)
 
 
 def test_values_are_read_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     with_c, _ = decode_both(record_list(RECORDS["entities and cdata"]), monkeypatch)
     (record,) = with_c
-    assert record.attributes == [  # type: ignore[attr-defined]
-        ("Company", "A & B <C> é"),
-        ("Title", "<raw> & co"),
-    ]
+    assert record.typed == {"Company": "A & B <C> é", "Title": "<raw> & co"}
     with_c, _ = decode_both(record_list(RECORDS["name padded, value padded"]), monkeypatch)
-    assert with_c[0].attributes == [("City", "  Lyon  ")]  # type: ignore[attr-defined]
+    assert with_c[0].typed == {"City": "  Lyon  "}
 
 
 def test_an_empty_list_and_comments_between_records(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,7 +187,7 @@ def test_an_empty_list_and_comments_between_records(monkeypatch: pytest.MonkeyPa
     with_c, in_python = decode_both(
         record_list(RECORDS["common"], "<!-- a note -->", RECORDS["every key"]), monkeypatch
     )
-    assert with_c == in_python
+    same_for_the_sync(with_c, in_python)
     assert len(with_c) == 2
 
 
@@ -140,6 +200,63 @@ def test_more_distinct_names_than_the_reader_keeps(monkeypatch: pytest.MonkeyPat
         for j in range(3)
     ]
     with_c, in_python = decode_both(record_list(*records), monkeypatch)
-    assert with_c == in_python
-    assert with_c[2].attributes[-1] == ("Custom7", "again")  # type: ignore[attr-defined]
-    assert len(with_c[0].attributes) == 101  # type: ignore[attr-defined]
+    same_for_the_sync(with_c, in_python)
+    assert with_c[2].typed["Custom7"] == "again"
+    assert len(with_c[0].typed) == 100
+
+
+def test_plain_text_fields_are_typed_by_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_c, _ = decode_both(record_list(RECORDS["blank values"]), monkeypatch)
+    assert with_c[0].typed == {
+        "City": None,
+        "Title": None,
+        "State": None,
+        "Country": "\u00a0x",
+        "Company": None,
+        "Colour": " x ",
+    }
+    assert with_c[0].attributes == []
+    with_c, _ = decode_both(record_list(RECORDS["typed and untyped fields"]), monkeypatch)
+    assert with_c[0].typed == {"Phone": "+33 1", "Website": "example.com"}
+    assert with_c[0].attributes == [
+        ("Email", " Mixed@E.example "),
+        ("LeadScore", " 7 "),
+        ("DoNotCall", "true"),
+    ]
+    with_c, _ = decode_both(record_list(RECORDS["a value too long"]), monkeypatch)
+    assert with_c[0].typed == {"Title": "y" * 255, "Company": "é" * 255}
+    assert with_c[0].attributes == [("City", "x" * 256)]
+
+
+def test_names_not_spelled_as_a_field_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Which of two spellings of one field wins depends on their order, so such a record is
+    # read whole by the Python reader.
+    with_c, _ = decode_both(
+        record_list(RECORDS["a field in another case, before and after"]), monkeypatch
+    )
+    assert with_c[0].typed == {}
+    assert prepared(with_c)[0] == (
+        {"City": "second", "Title": "third"},
+        (False, None),
+        "c@e.example",
+        None,
+        [],
+    )
+
+
+def test_records_read_in_c_leave_the_tree_and_the_rest_stays() -> None:
+    # Records read in C are freed at once (without the GIL); an element someone holds, and
+    # every record handed to the Python reader, stay where they were.
+    from leadsync.soap import _speedups
+
+    assert _speedups.frees_records()
+    root = xml.parse(record_list(*RECORDS.values()).encode())
+    held = root[0]
+    records = leads.decode_lead_records(root, CATALOGUE)
+    assert len(records) == len(RECORDS)
+    left = list(root)
+    assert left[0] is held
+    assert records[0].email == "a@b.example"
+    # What stayed is what the Python reader needed: qualified, nil, unknown or odd shapes.
+    assert 1 < len(left) < len(RECORDS)
+    assert xml.parse(etree.tostring(root)) is not None

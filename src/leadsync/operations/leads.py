@@ -127,7 +127,8 @@ def _prepare_all(
 def _prepare(
     catalogue: FieldCatalogue, record: LeadInput, unknown: list[str], options: SyncOptions
 ) -> _Prepared:
-    item = _Prepared(record, {}, (False, None), None, None)
+    # The reader may have typed the plain text fields already; the rest follow in order.
+    item = _Prepared(record, record.typed, (False, None), None, None)
     errors: list[str] = []
     if record.decode_error:
         errors.append(record.decode_error)

@@ -6,10 +6,22 @@ what it built, without making a Python object per element. It reads the shape ne
 client sends: unqualified children without attributes, text-only values. Anything else
 (a qualified or unknown child, ``xsi:nil``, mixed content) hands the element back so the
 general Python reader decides, which keeps one set of rules.
+
+Attributes named exactly as a plain text field (``FieldCatalogue.plain``) are stored in the
+record's ``typed`` dict as the sync stores them; the others stay (name, value) pairs for the
+sync's rules. A record naming an attribute the catalogue does not spell that way goes whole
+to the Python reader, so that the order of its attributes keeps deciding which one wins.
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memcmp, strcmp, strlen
+
+cdef extern from "<dlfcn.h>" nogil:
+    void* dlopen(const char* filename, int flags)
+    void* dlsym(void* handle, const char* symbol)
+    enum:
+        RTLD_LAZY
+        RTLD_NOLOAD
 
 cimport lxml.includes.etreepublic as cetree
 from lxml.includes.tree cimport (
@@ -20,6 +32,39 @@ from lxml.includes.tree cimport (
 )
 
 cetree.import_lxml__etree()
+
+ctypedef void (*_node_fn)(xmlNode*) noexcept nogil
+
+#: libxml2's own functions, taken from the copy lxml uses (bundled in its wheel or linked
+#: from the system): freeing with any other copy would not match how the tree was built.
+cdef _node_fn _unlink_node = NULL
+cdef _node_fn _free_node_list = NULL
+
+
+cdef _bind_libxml2():
+    global _unlink_node, _free_node_list
+    import lxml.etree
+
+    cdef void* handle = dlopen(lxml.etree.__file__.encode(), RTLD_LAZY | RTLD_NOLOAD)
+    if handle is NULL:
+        return
+    _unlink_node = <_node_fn>dlsym(handle, "xmlUnlinkNode")
+    _free_node_list = <_node_fn>dlsym(handle, "xmlFreeNodeList")
+    if _unlink_node is NULL or _free_node_list is NULL:
+        _unlink_node = _free_node_list = NULL
+
+
+_bind_libxml2()
+
+
+def frees_records():
+    """Whether records read here are freed as soon as they are read (else with the tree)."""
+    return _free_node_list is not NULL
+
+
+cdef void _free_records(xmlNode* first) noexcept nogil:
+    """Frees detached records, chained through ``next``, as the tree would have."""
+    _free_node_list(first)
 
 cdef enum Kind:
     K_OTHER = 0
@@ -45,8 +90,9 @@ cdef Kind _kind(const char* name) noexcept:
 
 
 cdef inline bint _plain(xmlNode* node) noexcept:
-    """An unqualified element without attributes."""
-    return node.ns is NULL and node.properties is NULL
+    """An unqualified element without attributes, and without a Python proxy (none of a
+    record read here has one, so the record can be freed here)."""
+    return node.ns is NULL and node.properties is NULL and node._private is NULL
 
 
 cdef inline xmlNode* _text_node(xmlNode* node, bint* ok) noexcept:
@@ -84,42 +130,72 @@ cdef enum:
     MAX_NAMES = 64
 
 
+cdef enum NameClass:
+    N_UNKNOWN = 0  # not a field's exact name: the record goes to the Python reader
+    N_PLAIN = 1  # a plain text field: typed here
+    N_FIELD = 2  # another field: typed by the sync
+
+
 cdef class _Names:
     """The attribute names of one record list, each distinct name one str object.
 
-    A batch repeats the same few names in every record: each is decoded once, and since a
-    str keeps its hash, every later dictionary look-up of it skips hashing too.
+    A batch repeats the same few names in every record: each is decoded and classified
+    once, and since a str keeps its hash, every later dictionary look-up of it skips hashing
+    too.
     """
 
     cdef const char* raw[MAX_NAMES]
     cdef size_t size[MAX_NAMES]
+    cdef NameClass cls[MAX_NAMES]
     cdef list strs
     cdef int count
+    cdef dict plain
+    cdef dict fields
+    cdef Py_ssize_t max_chars
+    #: The class of the name ``get`` returned last.
+    cdef NameClass last
 
-    def __cinit__(self):
+    def __cinit__(self, dict plain, dict fields, Py_ssize_t max_chars):
         self.strs = []
         self.count = 0
+        self.plain = plain
+        self.fields = fields
+        self.max_chars = max_chars
 
     cdef str get(self, const char* raw, size_t size):
         cdef int i
         cdef str name
         for i in range(self.count):
             if self.size[i] == size and memcmp(self.raw[i], raw, size) == 0:
+                self.last = self.cls[i]
                 return <str>self.strs[i]
         name = PyUnicode_DecodeUTF8(raw, size, NULL)
         if size and (_space(raw[0]) or _space(raw[size - 1])):
             name = name.strip()
+        if name in self.plain:
+            self.last = N_PLAIN
+        elif name in self.fields:
+            self.last = N_FIELD
+        else:
+            self.last = N_UNKNOWN
         if self.count < MAX_NAMES:
             # The text belongs to the parsed document, which outlives this read.
             self.raw[self.count] = raw
             self.size[self.count] = size
+            self.cls[self.count] = self.last
             self.strs.append(name)
             self.count += 1
         return name
 
 
-cdef list _attributes(xmlNode* node, _Names names, bint* ok):
-    cdef list out = []
+cdef inline bint _maybe_blank(const char* raw) noexcept:
+    """Whether text starting so could be whitespace only (str.isspace decides then)."""
+    cdef unsigned char c = <unsigned char>raw[0]
+    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31 or c >= 128
+
+
+cdef bint _attributes(xmlNode* node, _Names names, list pairs, dict typed, bint* ok):
+    """Reads the attributes into ``pairs`` and ``typed``; False when a name is unknown."""
     cdef xmlNode* attr = node.children
     cdef xmlNode* part
     cdef xmlNode* name_node
@@ -127,11 +203,12 @@ cdef list _attributes(xmlNode* node, _Names names, bint* ok):
     cdef bint has_name
     cdef const char* raw
     cdef str name
+    cdef str value
     while attr is not NULL:
         if attr.type == XML_ELEMENT_NODE:
             if not _plain(attr):
                 ok[0] = False
-                return out
+                return True
             has_name = False
             name_node = NULL
             value_node = NULL
@@ -140,27 +217,40 @@ cdef list _attributes(xmlNode* node, _Names names, bint* ok):
                 if part.type == XML_ELEMENT_NODE:
                     if not _plain(part):
                         ok[0] = False
-                        return out
+                        return True
                     if strcmp(<const char*>part.name, "attrName") == 0:
                         has_name = True
                         name_node = _text_node(part, ok)
                     elif strcmp(<const char*>part.name, "attrValue") == 0:
                         value_node = _text_node(part, ok)
                     if not ok[0]:
-                        return out
+                        return True
                 part = part.next
             if has_name and name_node is not NULL and name_node.content is not NULL:
                 raw = <const char*>name_node.content
                 name = names.get(raw, strlen(raw))
                 if name:
-                    out.append((name, "" if value_node is NULL else _decode(<const char*>value_node.content)))
+                    if names.last == N_UNKNOWN:
+                        return False
+                    value = "" if value_node is NULL else _decode(<const char*>value_node.content)
+                    if names.last == N_PLAIN and len(value) <= names.max_chars:
+                        # What the sync stores for a plain text field: the text as sent,
+                        # None when blank.
+                        if not value or (
+                            _maybe_blank(<const char*>value_node.content) and value.isspace()
+                        ):
+                            typed[name] = None
+                        else:
+                            typed[name] = value
+                    else:
+                        pairs.append((name, value))
         attr = attr.next
-    return out
+    return True
 
 
 cdef object _record(xmlNode* node, _Names names):
-    """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes), or None to read it in
-    Python."""
+    """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes, typed), or None to read
+    it in Python."""
     cdef bint ok = True
     cdef xmlNode* child = node.children
     cdef Kind kind
@@ -168,7 +258,8 @@ cdef object _record(xmlNode* node, _Names names):
     cdef object email = None
     cdef object fsp = None
     cdef object fsp_type = None
-    cdef list attributes = []
+    cdef list pairs = []
+    cdef dict typed = {}
     while child is not NULL:
         if child.type == XML_ELEMENT_NODE:
             if not _plain(child):
@@ -177,7 +268,11 @@ cdef object _record(xmlNode* node, _Names names):
             if kind == K_OTHER:
                 return None
             if kind == K_ATTRIBUTES:
-                attributes = _attributes(child, names, &ok)
+                # A later list replaces an earlier one, as in the Python reader.
+                pairs = []
+                typed = {}
+                if not _attributes(child, names, pairs, typed, &ok):
+                    return None
             elif kind == K_EMAIL:
                 email = _text(child, &ok)
             elif kind == K_ID:
@@ -189,21 +284,41 @@ cdef object _record(xmlNode* node, _Names names):
             if not ok:
                 return None
         child = child.next
-    return (id_text, email, fsp, fsp_type, attributes)
+    return (id_text, email, fsp, fsp_type, pairs, typed)
 
 
-def read_lead_records(cetree._Element record_list not None):
+def read_lead_records(
+    cetree._Element record_list not None, dict plain, dict fields, Py_ssize_t max_chars
+):
     """One entry per element child of ``record_list``: the record's parts as a tuple, or the
-    element itself when it needs the general reader."""
+    element itself when it needs the general reader.
+
+    ``plain`` and ``fields`` hold the exact names of the plain text fields and of every
+    field; a value of a plain text field longer than ``max_chars`` stays a pair.
+
+    Records read here are taken out of the tree and freed without the GIL: a batch's
+    records are nearly all of its tree, and other calls need not wait while they are freed.
+    Only the elements handed back stay in ``record_list``.
+    """
     cdef list out = []
     cdef xmlNode* node = record_list._c_node.children
+    cdef xmlNode* next_node
+    cdef xmlNode* done = NULL
     cdef object parts
-    cdef _Names names = _Names()
+    cdef _Names names = _Names(plain, fields, max_chars)
     while node is not NULL:
+        next_node = node.next
         if node.type == XML_ELEMENT_NODE:
-            parts = _record(node, names)
+            parts = _record(node, names) if node._private is NULL else None
             if parts is None:
                 parts = cetree.elementFactory(record_list._doc, node)
+            elif _free_node_list is not NULL:
+                _unlink_node(node)
+                node.next = done
+                done = node
             out.append(parts)
-        node = node.next
+        node = next_node
+    if done is not NULL:
+        with nogil:
+            _free_records(done)
     return out

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from leadsync.errors import BadParameter, LeadDetailRequired
-from leadsync.model import Attribute, LeadInput, SyncOutcome, SyncStatus
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.model import Attribute, LeadInput, SyncOutcome, SyncStatus, Value
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.leads import SyncOptions, sync_leads
 from leadsync.soap import xml
 from leadsync.soap.operations import CallContext, CallOutcome, operation, parse_bool
@@ -36,7 +36,13 @@ _EXACT = {
     "leadAttributeList": "attributes",
 }
 
-_read_in_c: Callable[[etree._Element], list[RecordParts | etree._Element]] | None
+_read_in_c: (
+    Callable[
+        [etree._Element, dict[str, Any], dict[str, Any], int],
+        list[RecordParts | etree._Element],
+    ]
+    | None
+)
 try:
     # Reads the common shape of a record list in C; absent when the package was installed
     # without a compiler, and then the Python reader below does all of it.
@@ -45,13 +51,13 @@ except ImportError:  # pragma: no cover - depends on how the package was built
     _read_in_c = None
 
 
-def decode_lead_records(record_list: etree._Element) -> list[LeadInput]:
+def decode_lead_records(record_list: etree._Element, catalogue: FieldCatalogue) -> list[LeadInput]:
     """Every element child of a ``leadRecordList``, in order."""
     if _read_in_c is None:
         return [decode_lead_record(el) for el in xml.children(record_list)]
     return [
         lead_input(*parts) if isinstance(parts, tuple) else decode_lead_record(parts)
-        for parts in _read_in_c(record_list)
+        for parts in _read_in_c(record_list, catalogue.plain, catalogue.exact, STRING_MAX_CHARS)
     ]
 
 
@@ -83,6 +89,7 @@ def lead_input(
     fsp: str | None,
     fsp_type: str | None,
     attributes: list[Attribute],
+    typed: dict[str, Value] | None = None,
 ) -> LeadInput:
     """A record from the text of its key elements (None when absent or nil)."""
     record = LeadInput(
@@ -90,6 +97,7 @@ def lead_input(
         foreign_sys_person_id=fsp.strip() or None if fsp is not None else None,
         foreign_sys_type=fsp_type.strip() or None if fsp_type is not None else None,
         attributes=attributes,
+        typed={} if typed is None else typed,
     )
     if id_text is not None and (id_text := id_text.strip()):
         try:
@@ -156,7 +164,8 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
     record_list = xml.child(params, "leadRecordList")
     if record_list is None or xml.is_nil(record_list):
         raise LeadDetailRequired("Lead Detail Required: leadRecordList is missing")
-    records = decode_lead_records(record_list)
+    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    records = decode_lead_records(record_list, catalogue)
     if not records:
         raise LeadDetailRequired("Lead Detail Required: leadRecordList holds no leadRecord")
     cap = ctx.settings.max_records_per_call
@@ -171,7 +180,6 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
         write_key_email=ctx.settings.sync_multiple_writes_key_email,
         unknown_attributes=ctx.settings.unknown_attributes,
     )
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
     result = sync_leads(ctx.store, catalogue, records, options)
     counts = dict.fromkeys(SyncOutcome, 0)
     parts = []
