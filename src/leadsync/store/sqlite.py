@@ -40,6 +40,7 @@ from leadsync.store.sqlite_lead_api import (
     add_static_list,
     static_lists,
 )
+from leadsync.store.sqlite_rows import SparseInsert, SparseUpdate
 
 _BUSY_TIMEOUT_MS = 60_000
 #: SQLite's default limit on host parameters is 32766; stay far below it.
@@ -154,18 +155,34 @@ class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
         return list(range(start, start + count))
 
     def insert_leads(self, leads: Sequence[Lead]) -> None:
-        self.conn.executemany(
-            "INSERT INTO leads (id, email, email_key, fsp_id, fsp_type, cookie, attrs,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_lead_params(lead) for lead in leads],
-        )
+        _INSERT_LEADS.run(self.conn, map(_lead_params, leads))
 
     def update_leads(self, leads: Sequence[Lead]) -> None:
-        self.conn.executemany(
-            "UPDATE leads SET email = ?, email_key = ?, fsp_id = ?, fsp_type = ?, cookie = ?,"
-            " attrs = ?, updated_at = ? WHERE id = ?",
-            [(*_lead_params(lead)[1:7], to_us(lead.updated_at), lead.id) for lead in leads],
+        _UPDATE_LEADS.run(
+            self.conn,
+            ((*_lead_params(lead)[1:7], to_us(lead.updated_at), lead.id) for lead in leads),
         )
+
+
+_INSERT_LEADS = SparseInsert(
+    "leads",
+    (
+        "id",
+        "email",
+        "email_key",
+        "fsp_id",
+        "fsp_type",
+        "cookie",
+        "attrs",
+        "created_at",
+        "updated_at",
+    ),
+)
+_UPDATE_LEADS = SparseUpdate(
+    "leads",
+    ("email", "email_key", "fsp_id", "fsp_type", "cookie", "attrs", "updated_at"),
+    key="id",
+)
 
 
 def _lead_params(lead: Lead) -> tuple[Any, ...]:

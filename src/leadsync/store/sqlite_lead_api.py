@@ -22,8 +22,12 @@ from leadsync.store.base import (
     iter_chunks,
     list_name_key,
 )
+from leadsync.store.sqlite_rows import SparseInsert
 
 _ACTIVITY_COLUMNS = "id, lead_id, type, created_at, asset_name, campaign, attrs"
+_INSERT_ACTIVITIES = SparseInsert(
+    "activities", ("lead_id", "type", "created_at", "asset_name", "campaign", "attrs")
+)
 #: Walk the update-time index rather than the ids when the matching leads are this sparse:
 #: reading W index entries beats reading limit * span / W rows once W^2 < _SPARSE * limit * span.
 _SPARSE = 4
@@ -261,11 +265,7 @@ class LeadApiWrites(LeadApiReads):
                     orjson.dumps(a.attributes).decode(),
                 )
             )
-        self.conn.executemany(
-            "INSERT INTO activities (lead_id, type, created_at, asset_name, campaign, attrs)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        _INSERT_ACTIVITIES.run(self.conn, rows)
 
     def add_list_members(self, list_id: int, lead_ids: Sequence[int], at: datetime) -> list[int]:
         present = self.list_members(list_id, lead_ids)
