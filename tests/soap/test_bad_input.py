@@ -19,6 +19,8 @@ from support import (
     fault,
     lead_record,
     running_server,
+    statuses,
+    stored_leads,
     sync_params,
 )
 
@@ -79,12 +81,37 @@ LAUGHS = b"""<?xml version="1.0"?>
 <x>&lol3;</x></SOAP-ENV:Body></SOAP-ENV:Envelope>"""
 
 
-@pytest.mark.parametrize("body", [XXE, LAUGHS, XXE.decode().encode("utf-16")])
+AFTER_COMMENTS = XXE.replace(b"\n<!DOCTYPE", b"<?pi x?><!-- a <!DOCTYPE> note -->\n<!DOCTYPE")
+
+
+@pytest.mark.parametrize(
+    "body", [XXE, LAUGHS, XXE.decode().encode("utf-16"), AFTER_COMMENTS, b"\xef\xbb\xbf" + XXE]
+)
 def test_dtds_and_entities_are_refused(fresh_server: Server, body: bytes) -> None:
     got = fault(fresh_server.post(body))
     assert got.code == 20012
     assert "root:" not in got.message
     assert count_leads(fresh_server.database_url) == 0
+
+
+def test_an_entity_declared_inside_the_body_is_malformed(fresh_server: Server) -> None:
+    body = envelope("syncMultipleLeads", '<!ENTITY x "y">' + sync_params([lead_record("e@x.com")]))
+    got = fault(fresh_server.post(body))
+    assert got.code == 20012
+    assert count_leads(fresh_server.database_url) == 0
+
+
+def test_markup_inside_cdata_is_text(fresh_server: Server) -> None:
+    # Only the prolog can hold a DTD; inside a value, a CDATA section may say anything.
+    title = '<!DOCTYPE x [<!ENTITY y "z">]>'
+    record = lead_record("cdata@x.com", {"Title": "@"}).replace(
+        "<attrValue>@</attrValue>", f"<attrValue><![CDATA[{title}]]></attrValue>"
+    )
+    response = fresh_server.call("syncMultipleLeads", sync_params([record]))
+    [status] = statuses(response)
+    assert status.status == "CREATED"
+    lead = stored_leads(fresh_server.database_url, [status.lead_id])[status.lead_id]
+    assert lead.values["Title"] == title
 
 
 def test_unknown_operation_is_20019(server: Server) -> None:
