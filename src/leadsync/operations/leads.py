@@ -82,6 +82,24 @@ class _Prepared:
     key_email: str | None
     fsp_type: str | None
     error: str | None = None
+    #: ``email_key(key_email)``, when there is a key email.
+    key_email_key: str | None = None
+
+
+class _Keys:
+    """The keys a call's valid records look leads up by."""
+
+    def __init__(self, prepared: list[_Prepared], options: SyncOptions) -> None:
+        valid = [p for p in prepared if p.error is None]
+        emails = {p.key_email_key for p in valid if p.key_email_key and options.dedup}
+        emails |= {email_key(p.email_attr[1]) for p in valid if p.email_attr[1]}
+        self.emails = emails
+        self.fsps = {
+            p.record.foreign_sys_person_id for p in valid if p.record.foreign_sys_person_id
+        }
+        self.cookies = {p.record.cookie for p in valid if p.record.cookie}
+        self.ids = {p.record.id for p in valid if p.record.id is not None}
+        self.new = sum(1 for p in valid if p.record.id is None)
 
 
 def sync_leads(
@@ -93,9 +111,12 @@ def sync_leads(
     now: datetime | None = None,
 ) -> SyncResult:
     prepared = _prepare_all(catalogue, records, options)
+    # Everything that needs no database is done before the write lock, which serialises
+    # every writer.
+    keys = _Keys(prepared, options)
     with store.write() as tx:
         at = now or datetime.now(UTC)
-        result = _Resolver(tx, options, at).run(prepared)
+        result = _Resolver(tx, options, at).run(prepared, keys)
         # History is written in the same transaction, so it never disagrees with the data.
         created = (
             lead
@@ -166,7 +187,9 @@ def _prepare(
         except ValueError as exc:
             errors.append(str(exc))
         else:
-            item.key_email = key_email if isinstance(key_email, str) else None
+            if isinstance(key_email, str):
+                item.key_email = key_email
+                item.key_email_key = email_key(key_email)
     if record.foreign_sys_type:
         fsp_type = _FSP_TYPES.get(record.foreign_sys_type.strip().casefold())
         if fsp_type is None:
@@ -206,21 +229,18 @@ class _Resolver:
         self.dirty: dict[int, Lead] = {}
         self.changes: list[FieldChange] = []
 
-    def run(self, prepared: list[_Prepared]) -> SyncResult:
-        valid = [p for p in prepared if p.error is None]
-        emails = {email_key(p.key_email) for p in valid if p.key_email and self.options.dedup}
-        emails |= {email_key(p.email_attr[1]) for p in valid if p.email_attr[1]}
-        fsps = {p.record.foreign_sys_person_id for p in valid if p.record.foreign_sys_person_id}
-        cookies = {p.record.cookie for p in valid if p.record.cookie}
-        ids = {p.record.id for p in valid if p.record.id is not None}
-        self.tx.lock_keys(emails, fsps, cookies)
+    def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncResult:
+        tx = self.tx
+        tx.lock_keys(keys.emails, keys.fsps, keys.cookies)
         # One object per lead, however many keys reached it, so that every record's changes
         # land on the same copy.
-        self.by_id = self.tx.leads_by_ids(ids) if ids else {}
-        self.by_fsp = self._canonical(self.tx.leads_by_foreign_ids(fsps) if fsps else {})
-        self.by_cookie = self._canonical(self.tx.leads_by_cookies(cookies) if cookies else {})
-        self.by_email = self._canonical(self.tx.newest_leads_by_email(emails) if emails else {})
-        self.new_ids = self.tx.allocate_ids(sum(1 for p in valid if p.record.id is None))
+        self.by_id = tx.leads_by_ids(keys.ids) if keys.ids else {}
+        self.by_fsp = self._canonical(tx.leads_by_foreign_ids(keys.fsps) if keys.fsps else {})
+        self.by_cookie = self._canonical(tx.leads_by_cookies(keys.cookies) if keys.cookies else {})
+        self.by_email = self._canonical(
+            tx.newest_leads_by_email(keys.emails) if keys.emails else {}
+        )
+        self.new_ids = tx.allocate_ids(keys.new)
         self.new_ids.reverse()
 
         statuses: list[SyncStatus] = []
@@ -250,8 +270,8 @@ class _Resolver:
             lead = None
             if record.cookie:
                 lead = self.by_cookie.get(record.cookie)
-            if lead is None and item.key_email and self.options.dedup:
-                lead = self._newest_by_email(email_key(item.key_email))
+            if lead is None and item.key_email_key and self.options.dedup:
+                lead = self._newest_by_email(item.key_email_key)
                 write_key_email = False
 
         if fsp is not None and lead is not None:
@@ -286,14 +306,17 @@ class _Resolver:
             self.stale_emails.discard(key)
         return self.by_email.get(key)
 
-    def _index_email(self, lead: Lead, old_email: str | None) -> None:
+    def _index_email(self, lead: Lead, old_email: str | None, key: str | None = None) -> None:
+        """Make ``lead`` the newest for its email where it is; ``key`` is its email's key
+        when the caller has it."""
         if old_email is not None:
             old_key = email_key(old_email)
             if self.by_email.get(old_key) is lead:
                 del self.by_email[old_key]
                 self.stale_emails.add(old_key)
         if lead.email:
-            key = email_key(lead.email)
+            if key is None:
+                key = email_key(lead.email)
             if key in self.stale_emails:
                 return
             current = self.by_email.get(key)
@@ -324,7 +347,7 @@ class _Resolver:
             self.by_fsp[lead.foreign_sys_person_id] = lead
         if lead.cookie:
             self.by_cookie[lead.cookie] = lead
-        self._index_email(lead, None)
+        self._index_email(lead, None, item.key_email_key if email is item.key_email else None)
         return lead
 
     def _update(self, lead: Lead, item: _Prepared, write_key_email: bool) -> None:
