@@ -33,6 +33,7 @@ from leadsync.store.base import (
 )
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_control import SQLiteFaults, SQLiteLimits, reset_leads
 from leadsync.store.sqlite_lead_api import (
     LeadApiReads,
@@ -211,6 +212,8 @@ class SQLiteStore(Store):
         self._conns_lock = threading.Lock()
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode = WAL")
+        self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+        self._checkpointer = Checkpointer(self._connect)
 
     # -- connections ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -245,6 +248,7 @@ class SQLiteStore(Store):
         return conn
 
     def close(self) -> None:
+        self._checkpointer.close()
         with self._conns_lock:
             conns, self._all_conns = self._all_conns, []
         for conn in conns:
@@ -264,6 +268,7 @@ class SQLiteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._checkpointer.committed()
 
     # -- schema ---------------------------------------------------------------------------
     def _current_version(self, conn: sqlite3.Connection) -> int:
