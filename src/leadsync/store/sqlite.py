@@ -41,7 +41,7 @@ from leadsync.store.sqlite_lead_api import (
     add_static_list,
     static_lists,
 )
-from leadsync.store.sqlite_rows import SparseInsert, SparseUpdate
+from leadsync.store.sqlite_rows import JsonInsert, SparseUpdate
 
 _BUSY_TIMEOUT_MS = 60_000
 #: SQLite's default limit on host parameters is 32766; stay far below it.
@@ -185,7 +185,23 @@ class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
         return list(range(start, start + count))
 
     def insert_leads(self, leads: Sequence[Lead]) -> None:
-        _INSERT_LEADS.run(self.conn, map(_lead_params, leads))
+        _INSERT_LEADS.run(
+            self.conn,
+            [
+                (
+                    lead.id,
+                    lead.email,
+                    email_key(lead.email) if lead.email else None,
+                    lead.foreign_sys_person_id,
+                    lead.foreign_sys_type,
+                    lead.cookie,
+                    lead.values,
+                    to_us(lead.created_at),
+                    to_us(lead.updated_at),
+                )
+                for lead in leads
+            ],
+        )
 
     def update_leads(self, leads: Sequence[Lead]) -> None:
         _UPDATE_LEADS.run(
@@ -194,7 +210,7 @@ class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
         )
 
 
-_INSERT_LEADS = SparseInsert(
+_INSERT_LEADS = JsonInsert(
     "leads",
     (
         "id",
@@ -240,6 +256,15 @@ class SQLiteStore(Store):
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._writer = self._connect()
+        try:
+            # Batches are read and written as JSON arrays (built in since SQLite 3.38).
+            self._writer.execute("SELECT json_array()")
+        except sqlite3.OperationalError as exc:
+            self._writer.close()
+            raise StoreUnavailable(
+                f"SQLite {sqlite3.sqlite_version} was built without its JSON functions,"
+                " which leadsync needs: use a build with JSON1 (any 3.38 or newer)"
+            ) from exc
         self._writer.execute("PRAGMA journal_mode = WAL")
         self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         self._checkpointer = Checkpointer(self._connect)

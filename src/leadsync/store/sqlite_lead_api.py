@@ -22,10 +22,10 @@ from leadsync.store.base import (
     iter_chunks,
     list_name_key,
 )
-from leadsync.store.sqlite_rows import SparseInsert
+from leadsync.store.sqlite_rows import JsonInsert
 
 _ACTIVITY_COLUMNS = "id, lead_id, type, created_at, asset_name, campaign, attrs"
-_INSERT_ACTIVITIES = SparseInsert(
+_INSERT_ACTIVITIES = JsonInsert(
     "activities", ("lead_id", "type", "created_at", "asset_name", "campaign", "attrs")
 )
 #: Walk the update-time index rather than the ids when the matching leads are this sparse:
@@ -247,24 +247,13 @@ class LeadApiReads:
 
 class LeadApiWrites(LeadApiReads):
     def record_activities(self, activities: Sequence[Activity]) -> None:
-        if not activities:
-            return
         stamps: dict[datetime, int] = {}
         rows = []
         for a in activities:
             stamp = stamps.get(a.created_at)
             if stamp is None:
                 stamp = stamps[a.created_at] = base.to_us(a.created_at)
-            rows.append(
-                (
-                    a.lead_id,
-                    a.type,
-                    stamp,
-                    a.asset_name,
-                    a.campaign,
-                    orjson.dumps(a.attributes).decode(),
-                )
-            )
+            rows.append((a.lead_id, a.type, stamp, a.asset_name, a.campaign, a.attributes))
         _INSERT_ACTIVITIES.run(self.conn, rows)
 
     def add_list_members(self, list_id: int, lead_ids: Sequence[int], at: datetime) -> list[int]:

@@ -1,11 +1,12 @@
-"""Writing many rows to SQLite without binding NULLs.
+"""Writing many rows to SQLite at a low cost in GIL time.
 
-Python's sqlite3 module binds ``None`` only after looking for an adapter for it, which
-raises and clears two exceptions inside the module for every NULL parameter; a lead row
-holds three NULLs at least (no foreign id, type or cookie), an activity row two. Leaving
-those columns out of an INSERT (or writing ``col = NULL`` in an UPDATE) stores the same
-NULL at a third of the cost. Rows in a batch mostly share one NULL pattern, so each run
-of rows with the same pattern is one ``executemany`` of a statement made for it.
+Under load the writer holds the write lock every other call waits for, and each time it
+lets go of the GIL (every statement step, so every row of an ``executemany``) another
+thread may take the GIL for a while. Inserts therefore run as one statement over a JSON
+array of the rows. Updates, which need ``UPDATE ... FROM`` for that (SQLite 3.33), stay an
+``executemany`` without NULL parameters: Python's sqlite3 module binds ``None`` only after
+looking for an adapter for it, raising and clearing two exceptions inside the module for
+each, while ``col = NULL`` in the statement costs nothing.
 """
 
 from __future__ import annotations
@@ -16,33 +17,61 @@ from itertools import compress
 from operator import is_not
 from typing import Any
 
+import orjson
 
-class _Sparse:
-    """Rows of values for ``columns``, None meaning NULL, run pattern by pattern."""
+
+class JsonInsert:
+    """``INSERT INTO table (columns)`` of many rows in one statement step.
+
+    The rows travel as one JSON array read by ``json_each``: one parameter is bound, and
+    the statement runs in one step. A dict or list value is stored as its JSON text, None
+    as NULL; rows are inserted in their order.
+    """
 
     def __init__(self, table: str, columns: Sequence[str]) -> None:
+        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        self.sql = (
+            f"INSERT INTO {table} ({', '.join(columns)})"
+            f" SELECT {values} FROM json_each(?) ORDER BY key"
+        )
+
+    def run(self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            conn.execute(self.sql, (orjson.dumps(rows).decode(),))
+
+
+class SparseUpdate:
+    """``UPDATE table SET columns WHERE key = ?``: each row is its new values, then its key.
+
+    Each run of rows with the same NULLs is one ``executemany`` of a statement that writes
+    those NULLs itself.
+    """
+
+    def __init__(self, table: str, columns: Sequence[str], key: str) -> None:
         self.table = table
         self.columns = tuple(columns)
+        self.key = key
         self._nones = (None,) * len(self.columns)
         self._statements: dict[tuple[bool, ...], str] = {}
-
-    def _sql(self, present: tuple[bool, ...]) -> str:
-        raise NotImplementedError
 
     def statement(self, present: tuple[bool, ...]) -> str:
         sql = self._statements.get(present)
         if sql is None:
-            sql = self._statements[present] = self._sql(present)
+            sets = ", ".join(
+                f"{name} = ?" if there else f"{name} = NULL"
+                for name, there in zip(self.columns, present, strict=True)
+            )
+            sql = self._statements[present] = f"UPDATE {self.table} SET {sets} WHERE {self.key} = ?"
         return sql
 
     def run(self, conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Writes ``rows`` in their order (ids given by AUTOINCREMENT follow it)."""
+        """Writes ``rows`` in their order."""
         nones = self._nones
         current: tuple[bool, ...] = ()
         keep: tuple[bool, ...] = ()
         run: list[tuple[Any, ...]] = []
         for row in rows:
-            # map() stops with ``columns``: a key after them (SparseUpdate) is always kept.
+            # map() stops with ``columns``, before the key, which is always kept.
             present = tuple(map(is_not, row, nones))
             if present != current:
                 if run:
@@ -51,28 +80,3 @@ class _Sparse:
             run.append(tuple(compress(row, keep)))
         if run:
             conn.executemany(self.statement(current), run)
-
-
-class SparseInsert(_Sparse):
-    """``INSERT INTO table (columns)``; a column given None must default to NULL."""
-
-    def _sql(self, present: tuple[bool, ...]) -> str:
-        names = list(compress(self.columns, present))
-        return (
-            f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        )
-
-
-class SparseUpdate(_Sparse):
-    """``UPDATE table SET columns WHERE key = ?``: each row is its new values, then its key."""
-
-    def __init__(self, table: str, columns: Sequence[str], key: str) -> None:
-        super().__init__(table, columns)
-        self.key = key
-
-    def _sql(self, present: tuple[bool, ...]) -> str:
-        sets = ", ".join(
-            f"{name} = ?" if there else f"{name} = NULL"
-            for name, there in zip(self.columns, present, strict=True)
-        )
-        return f"UPDATE {self.table} SET {sets} WHERE {self.key} = ?"
