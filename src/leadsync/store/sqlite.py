@@ -185,29 +185,11 @@ class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
         return list(range(start, start + count))
 
     def insert_leads(self, leads: Sequence[Lead]) -> None:
-        _INSERT_LEADS.run(
-            self.conn,
-            [
-                (
-                    lead.id,
-                    lead.email,
-                    email_key(lead.email) if lead.email else None,
-                    lead.foreign_sys_person_id,
-                    lead.foreign_sys_type,
-                    lead.cookie,
-                    lead.values,
-                    to_us(lead.created_at),
-                    to_us(lead.updated_at),
-                )
-                for lead in leads
-            ],
-        )
+        # The values go inside the JSON array of rows, which SQLite stores as their text.
+        _INSERT_LEADS.run(self.conn, [_lead_params(lead, lead.values) for lead in leads])
 
     def update_leads(self, leads: Sequence[Lead]) -> None:
-        _UPDATE_LEADS.run(
-            self.conn,
-            ((*_lead_params(lead)[1:7], to_us(lead.updated_at), lead.id) for lead in leads),
-        )
+        _UPDATE_LEADS.run(self.conn, map(_update_params, leads))
 
 
 _INSERT_LEADS = JsonInsert(
@@ -231,7 +213,8 @@ _UPDATE_LEADS = SparseUpdate(
 )
 
 
-def _lead_params(lead: Lead) -> tuple[Any, ...]:
+def _lead_params(lead: Lead, attrs: object) -> tuple[Any, ...]:
+    """A lead's columns in ``_INSERT_LEADS`` order, ``attrs`` standing for its values."""
     return (
         lead.id,
         lead.email,
@@ -239,10 +222,16 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
         lead.foreign_sys_person_id,
         lead.foreign_sys_type,
         lead.cookie,
-        orjson.dumps(lead.values).decode(),
+        attrs,
         to_us(lead.created_at),
         to_us(lead.updated_at),
     )
+
+
+def _update_params(lead: Lead) -> tuple[Any, ...]:
+    """``_UPDATE_LEADS``' values for ``lead``: all but its id and creation, then its id."""
+    params = _lead_params(lead, orjson.dumps(lead.values).decode())
+    return (*params[1:7], params[8], lead.id)
 
 
 class SQLiteStore(Store):

@@ -294,11 +294,7 @@ class LeadApiWrites(LeadApiReads):
             "INSERT OR REPLACE INTO merged_leads (loser_id, winner_id, merged_at) VALUES (?, ?, ?)",
             [(loser, winner.id, stamp) for loser in losers],
         )
-        self.conn.execute(
-            "UPDATE leads SET email = ?, email_key = ?, fsp_id = ?, fsp_type = ?, cookie = ?,"
-            " attrs = ?, updated_at = ? WHERE id = ?",
-            (*base._lead_params(winner)[1:7], base.to_us(winner.updated_at), winner.id),
-        )
+        base._UPDATE_LEADS.run(self.conn, [base._update_params(winner)])
 
 
 # -- store-level administration -----------------------------------------------------------
