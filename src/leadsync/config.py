@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from leadsync.errors import ConfigError
-from leadsync.operations.leads import UnknownAttributePolicy
+from leadsync.operations.sync import UnknownAttributePolicy
 from leadsync.store import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "LEADSYNC_"

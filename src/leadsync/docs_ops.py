@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from leadsync.soap.operations import load_handlers
+from leadsync.soap.handlers import load_handlers
 from leadsync.soap.wsdl import wsdl_operations
 
 DEFAULT_PATH = Path("docs/operations.md")

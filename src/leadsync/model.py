@@ -92,7 +92,7 @@ class Lead:
 # Not frozen: one is made per record of every sync, and a frozen dataclass's __init__ costs
 # twice as much. Nothing changes a status once made.
 @dataclass(slots=True)
-class SyncStatus:
+class RecordStatus:
     lead_id: int
     status: SyncOutcome
     error: str | None = None
@@ -128,7 +128,7 @@ class StaticList:
     members: int = 0
 
 
-# Not frozen, like SyncStatus: every new lead records one in the sync's hot path.
+# Not frozen, like RecordStatus: every new lead records one in the sync's hot path.
 @dataclass(slots=True)
 class Activity:
     """One entry of a lead's activity history. ``id`` is 0 until the store assigns one."""

@@ -21,7 +21,7 @@ from limits_wire import (
     unique_email,
 )
 
-from leadsync.limits.rules import fires
+from leadsync.limits.faults import fires
 from leadsync.store.control import FaultRule
 from support import Server, count_leads, fault, run_cli, running_server
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leadsync.errors import RequestExpired, RequestLimitExceeded
+from leadsync.limits.faults import parse_rule
 from leadsync.limits.guard import Guard, WithheldCall
 from leadsync.limits.policy import DayClock
-from leadsync.limits.rules import parse_rule
 from leadsync.limits.ticket import CURRENT, CallTicket
 from leadsync.store import Store, open_store
 from leadsync.store.control import LimitValues

@@ -9,15 +9,7 @@ import pytest
 
 from leadsync.config import Settings
 from leadsync.errors import ConfigError
-from leadsync.limits.policy import (
-    MARKETO,
-    DayClock,
-    format_rate,
-    parse_rate,
-    quota_zone,
-    server_limits,
-)
-from leadsync.limits.rules import (
+from leadsync.limits.faults import (
     RuleError,
     choose,
     fires,
@@ -26,6 +18,14 @@ from leadsync.limits.rules import (
     rule_from_mapping,
     rule_json,
     rule_text,
+)
+from leadsync.limits.policy import (
+    MARKETO,
+    DayClock,
+    format_rate,
+    parse_rate,
+    quota_zone,
+    server_limits,
 )
 from leadsync.store.control import FaultRule, LimitValues
 

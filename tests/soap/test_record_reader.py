@@ -11,7 +11,7 @@ from lxml import etree
 
 from leadsync.model import FieldDef, FieldType, LeadInput
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.leads import SyncOptions, _prepare
+from leadsync.operations.sync import SyncOptions, _prepare
 from leadsync.soap import leads, xml
 
 CATALOGUE = FieldCatalogue(

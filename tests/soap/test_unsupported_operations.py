@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadsync.soap.operations import load_handlers
+from leadsync.soap.handlers import load_handlers
 from leadsync.soap.wsdl import wsdl_operations
 from support import Server, fault
 

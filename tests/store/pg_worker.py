@@ -18,7 +18,7 @@ from typing import Any
 
 from leadsync.model import LeadInput
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.leads import SyncOptions, sync_leads
+from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.store import Store, open_store
 
 

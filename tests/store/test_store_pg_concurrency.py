@@ -19,7 +19,7 @@ from pg_worker import warm_pool
 import leadsync
 from leadsync.model import LeadInput, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.leads import SyncOptions, SyncResult, sync_leads
+from leadsync.operations.sync import SyncBatchResult, SyncOptions, sync_leads
 from leadsync.store import Store, open_store
 from leadsync.store.migrate import latest_version
 
@@ -54,7 +54,7 @@ def to_input(item: dict[str, Any]) -> LeadInput:
     )
 
 
-def sync(store: Store, *items: dict[str, Any]) -> SyncResult:
+def sync(store: Store, *items: dict[str, Any]) -> SyncBatchResult:
     records = [to_input(item) for item in items]
     return sync_leads(store, FieldCatalogue(), records, SyncOptions(dedup=True))
 
@@ -107,7 +107,7 @@ def in_processes(url: str, per_process: list[list[list[dict[str, Any]]]]) -> lis
             proc.communicate()
 
 
-def single_statuses(results: list[SyncResult]) -> list[tuple[int, SyncOutcome]]:
+def single_statuses(results: list[SyncBatchResult]) -> list[tuple[int, SyncOutcome]]:
     assert all(len(r.statuses) == 1 for r in results)
     return [(r.statuses[0].lead_id, r.statuses[0].status) for r in results]
 
@@ -127,7 +127,7 @@ def busy_store(postgres_store: Store) -> Store:
 
 
 def test_threads_deduping_one_new_email_create_one_lead(busy_store: Store) -> None:
-    def race(email: str) -> list[SyncResult]:
+    def race(email: str) -> list[SyncBatchResult]:
         return at_once(8, lambda i: sync(busy_store, spec(email, attrs=one_field(i))))
 
     for round_no in range(4):
@@ -153,7 +153,7 @@ def test_threads_creating_one_new_foreign_id_create_one_lead(busy_store: Store) 
 def test_threads_updating_one_lead_lose_no_field(busy_store: Store, key: str) -> None:
     (created,) = sync(busy_store, spec("same@x.com", fsp="SF-1")).statuses
 
-    def update(i: int) -> SyncResult:
+    def update(i: int) -> SyncBatchResult:
         attrs = one_field(i, f"v{i}")
         if key == "id":
             return sync(busy_store, spec(lead_id=created.lead_id, attrs=attrs))

@@ -1,10 +1,10 @@
-"""operations.leads.sync_leads end to end, on every backend."""
+"""operations.sync.sync_leads end to end, on every backend."""
 
 from __future__ import annotations
 
 from leadsync.model import FieldDef, FieldType, Lead, LeadInput, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.leads import SyncOptions, SyncResult, sync_leads
+from leadsync.operations.sync import SyncBatchResult, SyncOptions, sync_leads
 from leadsync.store import Store
 
 CREATED, UPDATED, FAILED = SyncOutcome.CREATED, SyncOutcome.UPDATED, SyncOutcome.FAILED
@@ -26,12 +26,12 @@ def record(
     )
 
 
-def sync(store: Store, *records: LeadInput, dedup: bool = True) -> SyncResult:
+def sync(store: Store, *records: LeadInput, dedup: bool = True) -> SyncBatchResult:
     catalogue = FieldCatalogue(store.custom_fields())
     return sync_leads(store, catalogue, records, SyncOptions(dedup=dedup))
 
 
-def outcomes(result: SyncResult) -> list[tuple[int, SyncOutcome]]:
+def outcomes(result: SyncBatchResult) -> list[tuple[int, SyncOutcome]]:
     return [(s.lead_id, s.status) for s in result.statuses]
 
 

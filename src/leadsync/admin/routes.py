@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from leadsync.config import Settings
 from leadsync.errors import ConfigError
+from leadsync.limits.faults import RuleError, parse_rule, rule_from_mapping, rule_json
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
-from leadsync.limits.rules import RuleError, parse_rule, rule_from_mapping, rule_json
 from leadsync.model import Lead
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import LeadQuery, Store, email_key

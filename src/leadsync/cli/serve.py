@@ -12,7 +12,7 @@ from leadsync.cli.serve_options import serve_options, settings_from_flags
 from leadsync.config import ENV_PREFIX, Settings
 from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
-from leadsync.operations.leads import UnknownAttributePolicy
+from leadsync.operations.sync import UnknownAttributePolicy
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
 

@@ -27,8 +27,8 @@ from leadsync.errors import (
     RequestLimitExceeded,
     error_for_code,
 )
+from leadsync.limits.faults import choose, rule_text
 from leadsync.limits.policy import DayClock, quota_zone, server_limits
-from leadsync.limits.rules import choose, rule_text
 from leadsync.limits.ticket import CURRENT
 from leadsync.store.base import Store
 from leadsync.store.control import (

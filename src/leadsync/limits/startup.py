@@ -6,9 +6,9 @@ from collections.abc import Collection
 
 from leadsync.config import Settings
 from leadsync.errors import ConfigError
+from leadsync.limits.faults import RuleError, parse_rules, rule_text
 from leadsync.limits.guard import fault_injection_enabled
 from leadsync.limits.policy import format_rate, quota_zone, server_limits
-from leadsync.limits.rules import RuleError, parse_rules, rule_text
 from leadsync.store.base import Store
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadsync.errors import BadParameter, LeadKeyRequired, LeadSyncFailed
-from leadsync.model import Lead, LeadInput, SyncOutcome, SyncStatus
+from leadsync.model import Lead, LeadInput, RecordStatus, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.leads import SyncOptions, UnknownAttributePolicy, sync_leads
+from leadsync.operations.sync import SyncOptions, UnknownAttributePolicy, sync_leads
 from leadsync.store.base import Store
 
 
@@ -29,7 +29,7 @@ class SyncLeadPolicy:
 
 @dataclass(frozen=True, slots=True)
 class SyncLeadResult:
-    status: SyncStatus
+    status: RecordStatus
     lead: Lead | None
 
 

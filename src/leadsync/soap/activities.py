@@ -10,7 +10,7 @@ from leadsync.model import Activity
 from leadsync.operations import history
 from leadsync.operations.activities import display_name
 from leadsync.soap import xml
-from leadsync.soap.operations import CallContext, CallOutcome, operation
+from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     child_text,
     datetime_value,

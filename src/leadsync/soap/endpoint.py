@@ -25,7 +25,7 @@ from leadsync.limits.guard import Guard
 from leadsync.soap.auth import authenticate
 from leadsync.soap.envelope import SoapRequest, read_request
 from leadsync.soap.faults import render_fault
-from leadsync.soap.operations import CallContext, CallOutcome, load_handlers
+from leadsync.soap.handlers import CallContext, CallOutcome, load_handlers
 from leadsync.soap.wsdl import render_wsdl, wsdl_operations
 from leadsync.store.base import Store
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from leadsync.errors import BadParameter, LeadDetailRequired
-from leadsync.model import Attribute, LeadInput, SyncOutcome, SyncStatus, Value
+from leadsync.model import Attribute, LeadInput, RecordStatus, SyncOutcome, Value
 from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
-from leadsync.operations.leads import SyncOptions, sync_leads
+from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.soap import xml
-from leadsync.soap.operations import CallContext, CallOutcome, operation, parse_bool
+from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.writer import element, esc, success
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def _decode_attribute_slowly(attr: etree._Element, into: list[Attribute]) -> Non
         into.append((name, value or ""))
 
 
-def encode_sync_status(status: SyncStatus) -> str:
+def encode_sync_status(status: RecordStatus) -> str:
     error = _NIL_ERROR if status.error is None else element("error", status.error)
     return (
         f"<syncStatus><leadId>{status.lead_id}</leadId><status>{status.status.value}</status>"

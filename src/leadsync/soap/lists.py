@@ -6,7 +6,7 @@ from leadsync.errors import ParameterRequired
 from leadsync.operations.keys import make_key
 from leadsync.operations.lists import list_operation, parse_action, parse_list_key_type
 from leadsync.soap import xml
-from leadsync.soap.operations import CallContext, CallOutcome, operation, parse_bool
+from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.records import child_text
 from leadsync.soap.writer import esc, success
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from leadsync.operations import reads
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.soap import xml
-from leadsync.soap.operations import CallContext, CallOutcome, operation
+from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     LeadEncoder,
     child_text,

@@ -18,8 +18,8 @@ from leadsync.model import (
     ForeignSysType,
     Lead,
     LeadInput,
+    RecordStatus,
     SyncOutcome,
-    SyncStatus,
     Value,
 )
 from leadsync.operations.activities import change_activities, new_lead_activities
@@ -61,8 +61,8 @@ class FieldChange:
 
 
 @dataclass(slots=True)
-class SyncResult:
-    statuses: list[SyncStatus]
+class SyncBatchResult:
+    statuses: list[RecordStatus]
     #: The lead each record ended on (None for FAILED records), in input order.
     leads: list[Lead | None]
     changes: list[FieldChange] = field(default_factory=list)
@@ -109,7 +109,7 @@ def sync_leads(
     options: SyncOptions,
     *,
     now: datetime | None = None,
-) -> SyncResult:
+) -> SyncBatchResult:
     prepared = _prepare_all(catalogue, records, options)
     # Everything that needs no database is done before the write lock, which serialises
     # every writer.
@@ -229,7 +229,7 @@ class _Resolver:
         self.dirty: dict[int, Lead] = {}
         self.changes: list[FieldChange] = []
 
-    def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncResult:
+    def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncBatchResult:
         tx = self.tx
         tx.lock_keys(keys.emails, keys.fsps, keys.cookies)
         # One object per lead, however many keys reached it, so that every record's changes
@@ -243,18 +243,18 @@ class _Resolver:
         self.new_ids = tx.allocate_ids(keys.new)
         self.new_ids.reverse()
 
-        statuses: list[SyncStatus] = []
+        statuses: list[RecordStatus] = []
         leads: list[Lead | None] = []
         for item in prepared:
             status, lead = self._one(item)
             statuses.append(status)
             leads.append(lead)
         self._flush()
-        return SyncResult(statuses, leads, self.changes)
+        return SyncBatchResult(statuses, leads, self.changes)
 
-    def _one(self, item: _Prepared) -> tuple[SyncStatus, Lead | None]:
+    def _one(self, item: _Prepared) -> tuple[RecordStatus, Lead | None]:
         if item.error is not None:
-            return SyncStatus(item.record.id or 0, SyncOutcome.FAILED, item.error), None
+            return RecordStatus(item.record.id or 0, SyncOutcome.FAILED, item.error), None
         record = item.record
         fsp = record.foreign_sys_person_id or None
         write_key_email = self.options.write_key_email
@@ -262,7 +262,7 @@ class _Resolver:
         if record.id is not None:
             lead = self.by_id.get(record.id)
             if lead is None:
-                return SyncStatus(0, SyncOutcome.FAILED, f"Lead not found: Id {record.id}"), None
+                return RecordStatus(0, SyncOutcome.FAILED, f"Lead not found: Id {record.id}"), None
             write_key_email = False
         elif fsp is not None:
             lead = self.by_fsp.get(fsp)
@@ -277,7 +277,7 @@ class _Resolver:
         if fsp is not None and lead is not None:
             owner = self.by_fsp.get(fsp)
             if owner is not None and owner is not lead:
-                return SyncStatus(
+                return RecordStatus(
                     lead.id,
                     SyncOutcome.FAILED,
                     f"ForeignSysPersonId {fsp} already belongs to lead {owner.id}",
@@ -285,9 +285,9 @@ class _Resolver:
 
         if lead is None:
             created = self._create(item)
-            return SyncStatus(created.id, SyncOutcome.CREATED), created
+            return RecordStatus(created.id, SyncOutcome.CREATED), created
         self._update(lead, item, write_key_email)
-        return SyncStatus(lead.id, SyncOutcome.UPDATED), lead
+        return RecordStatus(lead.id, SyncOutcome.UPDATED), lead
 
     # -- lookups --------------------------------------------------------------------------
     def _canonical(self, found: dict[str, Lead]) -> dict[str, Lead]:
