@@ -77,7 +77,7 @@ def _driver_errors() -> tuple[type[Exception], ...]:
 
 
 @click.group(cls=LeadsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="leadsync")
+@click.version_option(__version__, "-V", "--version", prog_name="leadsync")
 def main() -> None:
     """A self-hosted lead database that speaks Marketo's SOAP API."""
 

@@ -22,10 +22,11 @@ def reset(database_url: str | None, yes: bool, usage: bool, faults: bool) -> Non
     """
     url = database_url or from_env().database_url
     if not yes:
-        click.confirm(
-            f"Delete every lead, activity and list membership in {mask('database_url', url)}?",
-            abort=True,
-        )
+        where = mask("database_url", url)
+        if not click.confirm(f"Delete every lead, activity and list membership in {where}?"):
+            # Declining is an answer, not an interruption (130 is the code for SIGINT).
+            click.echo("nothing was changed", err=True)
+            raise SystemExit(1)
     store = store_for(url)
     try:
         leads = store.reset_leads()
