@@ -9,6 +9,9 @@ call once the script is used up, are forwarded as they are):
   (the call ran, and the client cannot know it);
 * ``503`` answers HTTP 503 with an HTML body, without forwarding;
 * ``hold`` keeps the call waiting until ``release()``, then closes without forwarding.
+
+``rewrite``, when set, edits the server's answer to every other call on its way back;
+``read_keys`` holds how many keys each getMultipleLeads call carried.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +67,8 @@ class FaultProxy:
     script: list[str] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
+    rewrite: Callable[[bytes], bytes] | None = None
+    read_keys: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -121,6 +126,8 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             action = "forward"
             if b"paramsSyncMultipleLeads" in body:
                 action = proxy.next_action(body)
+            elif b"paramsGetMultipleLeads" in body:
+                proxy.read_keys.append(body.count(b"<stringItem>"))
             if action.startswith("fault:"):
                 self._answer(500, fault_body(int(action.split(":")[1])), {})
             elif action == "503":
@@ -134,7 +141,10 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._drop()
             else:
                 response = proxy.forward(self.path, body, headers)
-                self._answer(response.status_code, response.content, response.headers)
+                content = response.content
+                if proxy.rewrite is not None and b"paramsSyncMultipleLeads" not in body:
+                    content = proxy.rewrite(content)
+                self._answer(response.status_code, content, response.headers)
 
         def _answer(self, status: int, body: bytes, headers: object) -> None:
             self.send_response(status)

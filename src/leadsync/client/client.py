@@ -29,6 +29,7 @@ from leadsync.client.errors import (
 from leadsync.client.models import (
     FieldInfo,
     Lead,
+    LeadKeySelector,
     LeadSelector,
     SyncLeadResult,
     SyncResult,
@@ -41,6 +42,9 @@ log = logging.getLogger("leadsync.client")
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Keys of a LeadKeySelector Marketo reads in one getMultipleLeads call (it ignores the rest).
+MAX_KEYS_PER_CALL = 100
 
 #: Marketo refused more than 10 calls at once (20024); more threads would only earn faults.
 MAX_CONCURRENCY = 10
@@ -340,8 +344,30 @@ class Client:
         batch_size: int = 100,
         include_attributes: Iterable[str] | None = None,
     ) -> Iterator[Lead]:
-        """getMultipleLeads: every lead the selector finds, page after page."""
+        """getMultipleLeads: every lead the selector finds, page after page.
+
+        A LeadKeySelector may hold any number of keys: Marketo reads at most 100 per call
+        and ignores the rest without a word, so they are sent 100 at a time, and a lead that
+        several keys find comes back once.
+        """
         include = list(include_attributes) if include_attributes is not None else None
+        if not isinstance(selector, LeadKeySelector):
+            yield from self._lead_pages(selector, batch_size, include)
+            return
+        keys = list(dict.fromkeys(selector.key_values))
+        seen: set[int | None] = set()
+        for start in range(0, len(keys), MAX_KEYS_PER_CALL):
+            chunk = LeadKeySelector(
+                selector.key_type, tuple(keys[start : start + MAX_KEYS_PER_CALL])
+            )
+            for lead in self._lead_pages(chunk, batch_size, include):
+                if lead.id is None or lead.id not in seen:
+                    seen.add(lead.id)
+                    yield lead
+
+    def _lead_pages(
+        self, selector: LeadSelector, batch_size: int, include: list[str] | None
+    ) -> Iterator[Lead]:
         position: str | None = None
         while True:
             body = envelopes.get_multiple_leads_body(selector, position, batch_size, include)
@@ -354,8 +380,14 @@ class Client:
                     return
                 raise
             yield from leads
-            if remaining <= 0 or not new_position:
+            if remaining <= 0:
                 return
+            if not new_position:
+                # Stopping here would hand back part of the answer as if it were all of it.
+                raise ProtocolError(
+                    f"getMultipleLeads reported {remaining} more lead(s) but no stream"
+                    " position to read them from"
+                )
             if new_position == position and not leads:
                 raise ProtocolError("getMultipleLeads returned the same stream position twice")
             position = new_position
