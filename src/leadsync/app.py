@@ -15,6 +15,7 @@ from starlette.routing import Route
 from leadsync.admin import admin_routes, shape_calls
 from leadsync.config import Settings, from_env
 from leadsync.logs import configure_logging
+from leadsync.metrics import metrics_routes
 from leadsync.soap.endpoint import SoapService, soap_route
 from leadsync.store import Store, open_store
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         routes=[
             Route(SOAP_PATH, soap_route(service), methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
+            *metrics_routes(settings),
             *admin_routes(store, settings, service.guard.limits_changed),
         ],
         lifespan=lifespan,

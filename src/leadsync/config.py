@@ -71,6 +71,10 @@ class Settings:
     inject: str = ""
     #: Seeds fault rules that name no seed of their own.
     seed: str = ""
+    #: Serves Prometheus metrics at /metrics: to loopback clients only, unless
+    #: ``metrics_token`` is set, in which case to any client sending it as a bearer token.
+    metrics: bool = True
+    metrics_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **values: Any) -> Settings:

@@ -29,7 +29,7 @@ config_option = click.option(
 )
 
 #: Shown masked by ``config show``.
-SECRET_SETTINGS = frozenset({"admin_token"})
+SECRET_SETTINGS = frozenset({"admin_token", "metrics_token"})
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*:)([^@]*)(@)", re.IGNORECASE)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -131,13 +134,39 @@ def _run(settings: Settings, store: object) -> None:
         store.close()
         # Worker processes build their app from the environment, so pass every setting on.
         _export(settings)
-        uvicorn.run("leadsync.app:app_from_env", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+        with _metrics_dir():
+            target = "leadsync.app:app_from_env"
+            uvicorn.run(target, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
         return
     assert isinstance(store, Store)
     app = create_app(settings, store)
     tune_gc()
     uvicorn.run(app, **common)  # type: ignore[arg-type]
     store.close()
+
+
+@contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """A folder where every worker keeps its metrics, so that a scrape sums them all: the one
+    ``PROMETHEUS_MULTIPROC_DIR`` names (emptied first), else a temporary one."""
+    from leadsync.metrics import (
+        MULTIPROC_ENV,
+        prepare_multiprocess_dir,
+        remove_multiprocess_dir,
+    )
+
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        prepare_multiprocess_dir(given)
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="leadsync-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        remove_multiprocess_dir(folder)
 
 
 def _export(settings: Settings) -> None:

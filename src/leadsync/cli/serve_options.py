@@ -54,6 +54,16 @@ _OPTIONS = (
         default=None,
         help="Enables the admin API at /admin for clients sending this bearer token.",
     ),
+    click.option(
+        "--metrics/--no-metrics",
+        default=None,
+        help="Serve Prometheus metrics at /metrics. [default: on, to loopback clients]",
+    ),
+    click.option(
+        "--metrics-token",
+        default=None,
+        help="Serve /metrics to any client sending this bearer token (not only loopback).",
+    ),
 )
 
 

@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from leadsync.config import Settings
 from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
 from leadsync.limits.guard import Guard
+from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error, record_call
 from leadsync.soap.auth import authenticate
 from leadsync.soap.envelope import SoapRequest, read_request
 from leadsync.soap.faults import render_fault
@@ -32,6 +33,8 @@ from leadsync.store.base import Store
 log = logging.getLogger("leadsync.calls")
 VERSION = re.compile(r"^(2_[0-9]|3_[01])$")
 _XML = "text/xml; charset=utf-8"
+#: The ``api`` label of this wire's calls in metrics and the calls history.
+API = "soap"
 
 
 class BodyTooLarge(Exception):
@@ -56,11 +59,13 @@ class SoapService:
         self.guard = Guard.from_settings(store, settings)
         #: Calls worked on at once (Settings.threads); SQLite writes one at a time anyway.
         self.threads = settings.threads or (2 if store.features.embedded else 4)
+        self._in_flight = IN_FLIGHT.labels(API)
 
     def process(self, data: bytes) -> tuple[int, bytes]:
         started = time.perf_counter()
         call = _CallLog()
         outcome: CallOutcome | None = None
+        self._in_flight.inc()
         try:
             request = read_request(data)
             call.operation = request.operation
@@ -68,11 +73,13 @@ class SoapService:
         except MarketoError as error:
             self._log(call, started, None, error.code)
             return 500, render_fault(error)
-        except Exception:
+        except Exception as exc:
             error_id = uuid.uuid4().hex[:12]
             log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
-            self._log(call, started, None, InternalError.code)
+            self._log(call, started, None, InternalError.code, is_database_error(exc))
             return 500, render_fault(InternalError(f"Internal Error, error id {error_id}"))
+        finally:
+            self._in_flight.dec()
         self._log(call, started, outcome, None)
         return 200, outcome.body
 
@@ -93,9 +100,16 @@ class SoapService:
                 raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
             return handler(CallContext(self.store, self.settings, user, request))
 
-    @staticmethod
-    def _log(call: _CallLog, started: float, outcome: CallOutcome | None, code: int | None) -> None:
-        ms = (time.perf_counter() - started) * 1000
+    def _log(
+        self,
+        call: _CallLog,
+        started: float,
+        outcome: CallOutcome | None,
+        code: int | None,
+        database_error: bool = False,
+    ) -> None:
+        seconds = time.perf_counter() - started
+        operation = call.operation if call.operation in self.known_operations else OTHER
         if outcome is not None:
             log.info(
                 "user=%s op=%s records=%d created=%d updated=%d failed=%d ms=%.1f",
@@ -105,10 +119,21 @@ class SoapService:
                 outcome.created,
                 outcome.updated,
                 outcome.failed,
-                ms,
+                seconds * 1000,
+            )
+            record_call(
+                API,
+                operation,
+                seconds,
+                created=outcome.created,
+                updated=outcome.updated,
+                failed=outcome.failed,
             )
         else:
-            log.info("user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, ms)
+            log.info(
+                "user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, seconds * 1000
+            )
+            record_call(API, operation, seconds, fault_code=code, database_error=database_error)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
