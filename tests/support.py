@@ -25,7 +25,8 @@ DEMO_KEY = "27272727aa"
 MKTOWS = "http://www.marketo.com/mktows/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+#: Reference data the tests compare against, copied into the repository (tests/data/README.md).
+DATA = REPO / "tests" / "data"
 
 
 def free_port() -> int:

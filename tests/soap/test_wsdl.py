@@ -2,9 +2,9 @@
 
 Clients generate code from the WSDL, so a renamed type, a changed minOccurs or a lost
 nillable changes the XML they send. The structural tests compare our document with
-Marketo's WSDL 2_2 (kept beside the spec as reference data) after normalising what does not
-matter to a client: prefixes, attribute order, attributes that spell out an XML Schema
-default, comments, documentation and the order of top-level definitions.
+Marketo's WSDL 2_2 (copied into tests/data) after normalising what does not matter to a
+client: prefixes, attribute order, attributes that spell out an XML Schema default, comments,
+documentation and the order of top-level definitions.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from lxml import etree
 from suds.client import Client as SudsClient
 
 from leadsync.soap.wsdl import render_wsdl, wsdl_operations
+from support import DATA
 
-REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "mktows-2_2.wsdl"
+REFERENCE = DATA / "marketo-mktows-2_2.wsdl"
 ADDRESS = "http://127.0.0.1:8080/soap/mktows/2_2"
 
 MKTOWS = "http://www.marketo.com/mktows/"
@@ -183,8 +184,6 @@ def ours() -> etree._Element:
 
 @pytest.fixture(scope="module")
 def reference() -> etree._Element:
-    if not REFERENCE.is_file():
-        pytest.skip(f"Marketo's WSDL 2_2 is not at {REFERENCE}; nothing to compare against")
     return etree.parse(str(REFERENCE)).getroot()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -287,18 +286,6 @@ def test_suds_reads_back_pages_and_uses_lists(suds_client: Any, server: Server) 
 
 
 # -- PHP ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def php() -> str:
-    found = shutil.which("php")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("php is required in CI (make test installs php-cli and php-soap)")
-        pytest.skip("php is not installed")
-    modules = subprocess.run([found, "-m"], capture_output=True, text=True, timeout=30)
-    assert "soap" in modules.stdout.split(), "PHP's soap extension is missing (php-soap)"
-    return found
-
-
 def test_php_soapclient_reads_back_pages_and_uses_lists(php: str, server: Server) -> None:
     prefix = tag("php")
     name = prefix + ".list"
