@@ -10,11 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leadsync.store import open_store
 from support import free_port, leadsync_cmd, run_cli
 
 
 def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    """A database with leadsync's schema, as ``db upgrade`` leaves it."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    open_store(url).close()
+    return url
 
 
 def test_users_add_list_remove(tmp_path: Path) -> None:

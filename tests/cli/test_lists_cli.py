@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from leadsync.store import open_store
 from support import run_cli
 
 
+def lists_db(tmp_path: Path) -> str:
+    """A database with leadsync's schema (only serve, db upgrade and users add create one)."""
+    url = f"sqlite:///{tmp_path / 'lists.db'}"
+    open_store(url).close()
+    return url
+
+
 def test_add_and_list(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'lists.db'}"
+    db = lists_db(tmp_path)
     first = run_cli("lists", "add", "Webinar.Attendees", "--database", db)
     assert (first.returncode, first.stdout) == (0, "added list Webinar.Attendees (id 1)\n")
     assert (
@@ -19,14 +27,14 @@ def test_add_and_list(tmp_path: Path) -> None:
 
 
 def test_names_are_unique_without_regard_to_case(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'lists.db'}"
+    db = lists_db(tmp_path)
     run_cli("lists", "add", "Webinar.Attendees", "--database", db)
     dup = run_cli("lists", "add", "WEBINAR.attendees", "--database", db)
     assert (dup.returncode, dup.stderr) == (1, "Error: list 'WEBINAR.attendees' exists already\n")
 
 
 def test_bad_names(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'lists.db'}"
+    db = lists_db(tmp_path)
     empty = run_cli("lists", "add", "   ", "--database", db)
     assert (empty.returncode, empty.stderr) == (1, "Error: a list name cannot be empty\n")
     long = run_cli("lists", "add", "x" * 256, "--database", db)
@@ -35,5 +43,5 @@ def test_bad_names(tmp_path: Path) -> None:
 
 
 def test_an_empty_database_lists_nothing(tmp_path: Path) -> None:
-    listed = run_cli("lists", "list", "--database", f"sqlite:///{tmp_path / 'lists.db'}")
+    listed = run_cli("lists", "list", "--database", lists_db(tmp_path))
     assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", "")

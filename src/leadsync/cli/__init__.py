@@ -13,13 +13,14 @@ import click
 
 from leadsync import __version__
 from leadsync.errors import ConfigError, StoreUnavailable
-from leadsync.store.base import AlreadyExists, SchemaTooNew, SchemaTooOld
+from leadsync.store.base import AlreadyExists, SchemaMissing, SchemaTooNew, SchemaTooOld
 
 #: Exceptions whose text is meant for the user as it is.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     StoreUnavailable,
     AlreadyExists,
+    SchemaMissing,
     SchemaTooNew,
     SchemaTooOld,
 )

@@ -9,12 +9,17 @@ from leadsync.config import from_env, from_file
 from leadsync.store import Store, open_store
 
 
-def store_for(database_url: str | None) -> Store:
+def store_for(database_url: str | None, *, create_schema: bool = False) -> Store:
     """The store named by the flag, else by ``LEADSYNC_DATABASE_URL``, else by the config file
-    that ``LEADSYNC_CONFIG`` names, else the default."""
+    that ``LEADSYNC_CONFIG`` names, else the default.
+
+    Only the commands that set a database up (``serve``, ``db upgrade``, ``users add``) pass
+    ``create_schema``; every other one refuses a database without leadsync's schema
+    (``SchemaMissing``, suggesting ``leadsync db upgrade``) and creates no file.
+    """
     config = os.environ.get("LEADSYNC_CONFIG")
     url = database_url or from_env(from_file(config) if config else None).database_url
-    return open_store(url)
+    return open_store(url, migrate=create_schema)
 
 
 def new_encryption_key() -> str:

@@ -19,7 +19,7 @@ def db() -> None:
 def upgrade(database_url: str | None) -> None:
     """Apply every migration the database lacks (leads are kept)."""
     url = database_url or from_env().database_url
-    store = open_store(url, migrate=False, check=False)
+    store = open_store(url, migrate=False, check=False, create=True)
     try:
         applied = store.migrate()
         version = store.schema_version()

@@ -33,7 +33,7 @@ def add_user(
     if not user_id.strip():
         raise click.ClickException("a user id cannot be empty")
     key = encryption_key or new_encryption_key()
-    store = store_for(database_url)
+    store = store_for(database_url, create_schema=True)
     try:
         store.add_user(user_id, key)
         click.echo(f"user id:        {user_id}")

@@ -8,18 +8,22 @@ from leadsync.store.base import Store
 DEFAULT_DATABASE_URL = "sqlite:///./leadsync.db"
 
 
-def open_store(url: str, *, migrate: bool = True, check: bool = True) -> Store:
+def open_store(
+    url: str, *, migrate: bool = True, check: bool = True, create: bool | None = None
+) -> Store:
     """Open the backend named by ``url``; drivers are imported only when needed.
 
     ``migrate`` applies pending migrations; without it, ``check`` refuses a schema that is
-    not exactly the one this leadsync knows. Either way a newer schema raises
-    ``SchemaTooNew``.
+    not exactly the one this leadsync knows (``SchemaMissing`` when there is none at all).
+    Either way a newer schema raises ``SchemaTooNew``. ``create`` (by default: ``migrate``)
+    lets an SQLite file come into being; without it a missing file raises ``SchemaMissing``
+    and nothing is written before the schema is found.
     """
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
         from leadsync.store.sqlite import SQLiteStore
 
-        store: Store = SQLiteStore(url)
+        store: Store = SQLiteStore(url, create=migrate if create is None else create)
     elif scheme in ("postgresql", "postgres"):
         try:
             from leadsync.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]

@@ -32,6 +32,10 @@ class SchemaTooOld(Exception):
     """The database needs migrations that were not applied (``leadsync db upgrade``)."""
 
 
+class SchemaMissing(SchemaTooOld):
+    """The database holds no leadsync schema at all (or, for SQLite, does not exist)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoreFeatures:
     """What differs between backends, as flags rather than ``isinstance`` checks."""

@@ -37,9 +37,14 @@ def latest_version(backend: str) -> int:
 
 def check_version(backend: str, current: int, *, require_latest: bool) -> None:
     """Refuse a schema newer than this code knows, or (``require_latest``) an older one."""
-    from leadsync.store.base import SchemaTooNew, SchemaTooOld
+    from leadsync.store.base import SchemaMissing, SchemaTooNew, SchemaTooOld
 
     latest = latest_version(backend)
+    if require_latest and current == 0:
+        raise SchemaMissing(
+            "the database has no leadsync schema (is it the right database?); "
+            "run 'leadsync db upgrade' to create it"
+        )
     if current > latest:
         raise SchemaTooNew(
             f"the database schema is at version {current}, newer than this leadsync knows "

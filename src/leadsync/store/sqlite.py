@@ -26,6 +26,7 @@ from leadsync.store.base import (
     AlreadyExists,
     LeadReader,
     LeadWriter,
+    SchemaMissing,
     Store,
     StoreFeatures,
     email_key,
@@ -237,9 +238,15 @@ def _update_params(lead: Lead) -> tuple[Any, ...]:
 class SQLiteStore(Store):
     features = StoreFeatures(concurrent_writers=False, embedded=True)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """``create``: the file may be created. Without it a missing file, or one without
+        leadsync's schema, raises ``SchemaMissing`` before anything is written to it."""
         self.url = url
         self.path = path_from_url(url)
+        if not create and not self.path.exists():
+            raise SchemaMissing(
+                f"no leadsync database at {self.path}; run 'leadsync db upgrade' to create it"
+            )
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
@@ -254,6 +261,12 @@ class SQLiteStore(Store):
                 f"SQLite {sqlite3.sqlite_version} was built without its JSON functions,"
                 " which leadsync needs: use a build with JSON1 (any 3.38 or newer)"
             ) from exc
+        if not create and not _has_version_table(self._writer):
+            self._writer.close()
+            raise SchemaMissing(
+                f"{self.path} holds no leadsync schema (is it the right file?); "
+                "run 'leadsync db upgrade' to create it"
+            )
         self._writer.execute("PRAGMA journal_mode = WAL")
         self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         self._checkpointer = Checkpointer(self._connect)
@@ -314,24 +327,28 @@ class SQLiteStore(Store):
             self._checkpointer.committed()
 
     # -- schema ---------------------------------------------------------------------------
-    def _current_version(self, conn: sqlite3.Connection) -> int:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-        )
+    def _current_version(self, conn: sqlite3.Connection, *, create: bool) -> int:
+        if not _has_version_table(conn):
+            if not create:
+                return 0
+            conn.execute(
+                "CREATE TABLE schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
         row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     def schema_version(self) -> int:
-        with self._transaction() as conn:
-            current = self._current_version(conn)
+        # A read: asking for the version writes nothing, not even the version table.
+        with self.read():
+            current = self._current_version(self._reader_conn(), create=False)
         check_version("sqlite", current, require_latest=True)
         return current
 
     def migrate(self) -> list[int]:
         applied: list[int] = []
         with self._transaction() as conn:
-            current = self._current_version(conn)
+            current = self._current_version(conn, create=True)
             check_version("sqlite", current, require_latest=False)
             for migration in load_migrations("sqlite"):
                 if migration.version <= current:
@@ -439,6 +456,13 @@ class SQLiteStore(Store):
                 conn.execute("COMMIT")
 
         return reader()
+
+
+def _has_version_table(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    return row is not None
 
 
 def _split_sql(script: str) -> list[str]:
