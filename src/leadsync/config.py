@@ -1,11 +1,22 @@
 """Server settings: defaults, a config file, environment variables and flags, in that order of
-precedence (each overrides the ones before it)."""
+precedence (each overrides the ones before it).
+
+Each setting is declared once, as a field of ``Settings`` made by ``setting()``: from that one
+declaration come the ``serve`` flag, the ``LEADSYNC_*`` variable, the config-file key and the
+table in docs/deployment.md.
+
+To add a setting: add a field ``name: type = setting(default, "Help.", flag="--name")`` to
+``Settings`` (leave ``flag`` out for one set only by file or environment), read it as
+``settings.name``, and run ``python -m leadsync.docs_settings`` to rewrite the docs table.
+"""
 
 from __future__ import annotations
 
+import enum
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from leadsync.errors import ConfigError
 from leadsync.operations.sync import UnknownAttributePolicy
@@ -13,112 +24,280 @@ from leadsync.store import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "LEADSYNC_"
 MIB = 1024 * 1024
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+T = TypeVar("T")
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """How one setting is named, typed, bounded and explained, wherever it is given."""
+
+    name: str
+    default: Any
+    help: str
+    #: The ``serve`` flag: ``--name``, ``--name/--no-name`` for a boolean pair; None: no flag.
+    flag: str | None = None
+    #: The environment variable, when it is not ``LEADSYNC_`` and the name in capitals.
+    env_name: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    #: The values a string may take.
+    choices: tuple[str, ...] = ()
+    #: A boolean given as one of two words (true's, false's), for example ("fault", "status").
+    words: tuple[str, str] | None = None
+    metavar: str | None = None
+    #: The default as people should read it, when the value alone would mislead.
+    shown_default: str | None = None
+    #: Masked wherever settings are shown.
+    secret: bool = False
+    #: A repeatable flag (a list in the config file); its values are joined with this.
+    joined_by: str | None = None
+
+    @property
+    def env(self) -> str:
+        return self.env_name or ENV_PREFIX + self.name.upper()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The words this setting accepts, when it accepts only some."""
+        if isinstance(self.default, enum.Enum):
+            return tuple(str(member.value) for member in type(self.default))
+        return self.words or self.choices
+
+    @property
+    def default_text(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        return self.text(self.default)
+
+    def text(self, value: Any) -> str:
+        """``value`` written the way this setting is given in the environment."""
+        if isinstance(value, bool):
+            if self.words:
+                return self.words[0] if value else self.words[1]
+            return "true" if value else "false"
+        if isinstance(value, enum.Enum):
+            return str(value.value)
+        return str(value)
+
+    def parse(self, raw: str, where: str) -> Any:
+        """The value of text given for this setting; ``where`` begins the error message."""
+        text = raw.strip()
+        kind = type(self.default)
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in _TRUE or (self.words and lowered == self.words[0]):
+                return True
+            if lowered in _FALSE or (self.words and lowered == self.words[1]):
+                return False
+            raise ConfigError(f"{where}: {raw!r} (write true or false)")
+        if kind is int:
+            try:
+                return self.check(int(text), where)
+            except ValueError:
+                raise ConfigError(f"{where}: {raw!r} (a whole number)") from None
+        if self.values:
+            lowered = text.lower()
+            if lowered not in self.values:
+                raise ConfigError(f"{where}: {raw!r} (one of {', '.join(self.values)})")
+            return kind(lowered) if issubclass(kind, enum.Enum) else lowered
+        return raw
+
+    def check(self, value: int, where: str) -> int:
+        """``value`` when it lies within this setting's bounds."""
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+            raise ConfigError(f"{where}: {value} ({bounds})")
+        return value
+
+
+def setting(default: T, help: str, **declaration: Any) -> T:
+    """A ``Settings`` field declared with everything ``Setting`` holds besides its name."""
+    declared = Setting(name="", default=default, help=help, **declaration)
+    return field(default=default, metadata={"setting": declared})
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    database_url: str = DEFAULT_DATABASE_URL
-    #: The URL clients reach the server at, when it differs from the one they used (a proxy);
-    #: it becomes the WSDL's soap:address. Empty: the URL of the WSDL request itself.
-    public_url: str = ""
-    #: Seconds a requestTimestamp may lie before or after the server's clock (spec §2.3).
-    auth_window_seconds: int = 900
-    #: Largest request body accepted, in bytes; larger ones are refused before parsing.
-    max_body_bytes: int = 10 * MIB
-    #: Most leadRecords one syncMultipleLeads call may carry (20110 above it).
-    max_records_per_call: int = 1000
-    #: What an unknown attribute name in syncMultipleLeads does (spec §4.8).
-    unknown_attributes: UnknownAttributePolicy = UnknownAttributePolicy.FAULT
-    #: syncMultipleLeads writes the top-level Email of a record matched by Id or
-    #: ForeignSysPersonId (its page says no; spec §4.3).
-    sync_multiple_writes_key_email: bool = False
-    #: The workspace name accepted in MktowsContextHeader.
-    workspace: str = "Default"
-    #: syncLead writes the top-level Email of a lead matched by ForeignSysPersonId or cookie
-    #: (its page says yes; spec §4.3).
-    sync_lead_writes_key_email: bool = True
-    #: A syncLead record that cannot be written faults with 20106 (else: FAILED status).
-    sync_lead_failure_faults: bool = True
-    #: getMultipleLeads: leads per call when batchSize is absent, and the most per call.
-    leads_batch_size: int = 100
-    leads_batch_max: int = 1000
-    #: Widest time window of LastUpdateAtSelector and getLeadChanges, in days (20022 above
-    #: it); 0: no limit.
-    max_time_range_days: int = 30
-    #: Worker processes for ``serve``.
-    workers: int = 1
-    #: Calls each process works on at once; more wait their turn, in arrival order. 0 picks
-    #: by store: a call is mostly Python, which runs one thread at a time, so past a couple
-    #: of calls more threads only contend for it; PostgreSQL calls also wait on the network.
-    threads: int = 0
-    log_level: str = "info"
-    #: Call limits (docs/limits.md); 0 or "" turns one off. With ``marketo_limits`` the
-    #: limits left off take Marketo's published values.
-    daily_quota: int = 0
-    #: CALLS/WINDOW, for example "100/20s".
-    rate_limit: str = ""
-    concurrency_limit: int = 0
-    marketo_limits: bool = False
-    #: The daily quota resets at midnight in this time zone (Marketo: US Central).
-    quota_timezone: str = "America/Chicago"
-    #: A concurrency slot held this long is taken for the leftover of a crashed process.
-    lease_seconds: int = 300
-    #: Enables the admin API (docs/testing.md); empty: no admin routes at all.
-    admin_token: str = ""
-    #: Fault rules installed at start, separated by ";" (docs/testing.md).
-    inject: str = ""
-    #: Seeds fault rules that name no seed of their own.
-    seed: str = ""
-    #: Serves Prometheus metrics at /metrics: to loopback clients only, unless
-    #: ``metrics_token`` is set, in which case to any client sending it as a bearer token.
-    metrics: bool = True
-    metrics_token: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Listening.
+    host: str = setting("127.0.0.1", "Interface to listen on.", flag="--host")
+    port: int = setting(8080, "Port to listen on.", flag="--port", minimum=0, maximum=65535)
+    public_url: str = setting(
+        "",
+        "Base URL clients use, when it differs from the one they reach the server at (a proxy);"
+        " it becomes the WSDL's soap:address.",
+        flag="--public-url",
+        shown_default="the request's URL",
+    )
+    workers: int = setting(1, "Worker processes.", flag="--workers", minimum=1, maximum=64)
+    threads: int = setting(
+        # A call is mostly Python, which runs one thread at a time, so past a couple of calls
+        # more threads only contend for it; PostgreSQL calls also wait on the network.
+        0,
+        "Calls each worker works on at once; the others wait their turn, in arrival order.",
+        flag="--threads",
+        minimum=0,
+        maximum=256,
+        shown_default="0, meaning 2 on SQLite, 4 on PostgreSQL",
+    )
+    max_body_bytes: int = setting(
+        10 * MIB,
+        "Largest request body accepted, in bytes; larger ones are refused before parsing.",
+        flag="--max-body-bytes",
+        minimum=1024,
+        shown_default="10485760 (10 MiB)",
+    )
+    log_level: str = setting("info", "Log level.", flag="--log-level", choices=LOG_LEVELS)
+    # The database.
+    database_url: str = setting(
+        DEFAULT_DATABASE_URL,
+        "Database URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DB.",
+        flag="--database",
+        env_name=ENV_PREFIX + "DATABASE_URL",
+        metavar="URL",
+    )
+    # How the API behaves.
+    auth_window_seconds: int = setting(
+        900,
+        "Seconds a requestTimestamp may lie before or after the server's clock.",
+        flag="--auth-window",
+        minimum=1,
+    )
+    workspace: str = setting("Default", "The workspace name accepted in MktowsContextHeader.")
+    max_records_per_call: int = setting(
+        1000,
+        "Most leadRecords in one syncMultipleLeads call (20110 above it; 0: no cap).",
+        flag="--max-records",
+        minimum=0,
+    )
+    unknown_attributes: UnknownAttributePolicy = setting(
+        UnknownAttributePolicy.FAULT,
+        "An unknown attribute name in syncMultipleLeads faults the call (20105) or fails"
+        " only its record.",
+        flag="--unknown-attributes",
+    )
+    sync_multiple_writes_key_email: bool = setting(
+        False,
+        "syncMultipleLeads writes the top-level Email of a record matched by Id or"
+        " ForeignSysPersonId (its page says no).",
+    )
+    sync_lead_writes_key_email: bool = setting(
+        True,
+        "syncLead writes the top-level Email of a lead matched by ForeignSysPersonId or cookie"
+        " (its page says yes).",
+        flag="--sync-lead-key-email/--no-sync-lead-key-email",
+    )
+    sync_lead_failure_faults: bool = setting(
+        True,
+        "A syncLead record that cannot be written faults the call (20106) or returns FAILED.",
+        flag="--sync-lead-failure",
+        words=("fault", "status"),
+    )
+    leads_batch_size: int = setting(
+        100, "Leads one getMultipleLeads call returns when it gives no batchSize.", minimum=1
+    )
+    leads_batch_max: int = setting(
+        1000, "Most leads one getMultipleLeads call returns.", flag="--leads-batch-max", minimum=1
+    )
+    max_time_range_days: int = setting(
+        30,
+        "Widest time window of LastUpdateAtSelector and getLeadChanges, in days (20022 above"
+        " it; 0: no limit).",
+        flag="--max-time-range-days",
+        minimum=0,
+    )
+    # Call limits (docs/limits.md); 0 or "" turns one off.
+    daily_quota: int = setting(
+        0,
+        "Calls a day per API user, reset at midnight in quota_timezone (0: no limit).",
+        flag="--daily-quota",
+        minimum=0,
+    )
+    rate_limit: str = setting(
+        "",
+        "Calls per window per API user, CALLS/WINDOW, for example 100/20s (empty: no limit).",
+        flag="--rate",
+        metavar="N/WINDOW",
+    )
+    concurrency_limit: int = setting(
+        0, "Concurrent calls per API user (0: no limit).", flag="--concurrency", minimum=0
+    )
+    marketo_limits: bool = setting(
+        False,
+        "Marketo's limits: 10000 calls a day, 100 per 20 s, 10 at once; the limits given"
+        " explicitly win.",
+        flag="--marketo-limits",
+    )
+    quota_timezone: str = setting(
+        "America/Chicago", "The time zone whose midnight resets the daily quota (Marketo's)."
+    )
+    lease_seconds: int = setting(
+        300,
+        "A concurrency slot held this long is taken for the leftover of a crashed process.",
+        minimum=1,
+    )
+    # Testing aids (docs/testing.md).
+    admin_token: str = setting(
+        "",
+        "Enables the admin API at /admin for clients sending this bearer token (empty: no"
+        " admin routes at all).",
+        flag="--admin-token",
+        secret=True,
+    )
+    inject: str = setting(
+        "",
+        "Fault rules installed at start, such as op=syncMultipleLeads,code=20023,times=2"
+        " (repeatable; separated by ';' in the environment).",
+        flag="--inject",
+        metavar="RULE",
+        joined_by="; ",
+    )
+    seed: str = setting("", "Seed of the fault rules that name none.", flag="--seed")
+    # Monitoring (docs/deployment.md, Metrics).
+    metrics: bool = setting(
+        True,
+        "Serve Prometheus metrics at /metrics: to loopback clients only, unless metrics_token"
+        " is set.",
+        flag="--metrics/--no-metrics",
+    )
+    metrics_token: str = setting(
+        "",
+        "Serve /metrics to any client sending this bearer token (not only loopback).",
+        flag="--metrics-token",
+        secret=True,
+    )
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with every non-None value applied (how flags override the rest)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
-def _coerce(name: str, raw: str, current: Any) -> Any:
-    try:
-        if isinstance(current, bool):
-            lowered = raw.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if isinstance(current, UnknownAttributePolicy):
-            return UnknownAttributePolicy(raw.strip().lower())
-        if isinstance(current, int):
-            return int(raw)
-    except ValueError:
-        raise ConfigError(f"bad value for {ENV_PREFIX}{name.upper()}: {raw!r}") from None
-    return raw
+#: Every setting, in the order of ``Settings``.
+SETTINGS: tuple[Setting, ...] = tuple(
+    replace(f.metadata["setting"], name=f.name) for f in fields(Settings)
+)
+BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-_ENV_ALIASES = {"database_url": "DATABASE_URL"}
-
-
-def from_env(base: Settings | None = None, environ: dict[str, str] | None = None) -> Settings:
+def from_env(base: Settings | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """``base`` (or the defaults) with every ``LEADSYNC_*`` variable applied."""
     env = os.environ if environ is None else environ
-    settings = base or Settings()
     values: dict[str, Any] = {}
-    for f in fields(Settings):
-        if f.name == "extra":
-            continue
-        raw = env.get(ENV_PREFIX + _ENV_ALIASES.get(f.name, f.name.upper()))
-        if raw is not None and raw != "":
-            values[f.name] = _coerce(f.name, raw, getattr(settings, f.name))
-    return replace(settings, **values)
+    for declared in SETTINGS:
+        raw = env.get(declared.env)
+        if raw:
+            values[declared.name] = declared.parse(raw, f"bad value for {declared.env}")
+    return replace(base or Settings(), **values)
 
 
-#: Settings a config file may give as a list of strings; they are joined with the separator.
-_LIST_SETTINGS = {"inject": "; "}
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The ``LEADSYNC_*`` variables that ``from_env`` reads back as ``settings``."""
+    return {s.env: s.text(getattr(settings, s.name)) for s in SETTINGS}
 
 
 def from_file(path: str | os.PathLike[str], base: Settings | None = None) -> Settings:
@@ -136,32 +315,34 @@ def from_file(path: str | os.PathLike[str], base: Settings | None = None) -> Set
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    settings = base or Settings()
-    known = {f.name for f in fields(Settings) if f.name != "extra"}
     values: dict[str, Any] = {}
     for key, raw in data.items():
-        name = key.replace("-", "_")
-        if name not in known:
+        declared = BY_NAME.get(key.replace("-", "_"))
+        if declared is None:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
-        values[name] = _from_toml(path, name, raw, getattr(settings, name))
-    return replace(settings, **values)
+        values[declared.name] = _from_toml(path, declared, raw)
+    return replace(base or Settings(), **values)
 
 
-def _from_toml(path: str | os.PathLike[str], name: str, raw: Any, current: Any) -> Any:
-    if name in _LIST_SETTINGS and isinstance(raw, list):
+def _from_toml(path: str | os.PathLike[str], declared: Setting, raw: Any) -> Any:
+    name, kind = declared.name, type(declared.default)
+    where = f"config file {path}: bad value for {name}"
+    if declared.joined_by is not None and isinstance(raw, list):
         if not all(isinstance(item, str) for item in raw):
             raise ConfigError(f"config file {path}: {name} must be a list of strings")
-        return _LIST_SETTINGS[name].join(raw)
-    if isinstance(current, bool):
+        return declared.joined_by.join(raw)
+    if kind is bool:
         if isinstance(raw, bool):
             return raw
-    elif isinstance(current, int):
+        if isinstance(raw, str) and declared.words:
+            return declared.parse(raw, where)
+    elif kind is int:
         if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
+            return declared.check(raw, where)
     elif isinstance(raw, str):
-        return _coerce(name, raw, current)
-    elif type(current) is str and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return declared.parse(raw, where)
+    elif kind is str and isinstance(raw, int | float) and not isinstance(raw, bool):
         # A seed or a token may well be written as a bare number.
         return str(raw)
-    kind = {bool: "boolean", int: "whole number"}.get(type(current), "string")
-    raise ConfigError(f"config file {path}: {name} must be a {kind}, not {raw!r}")
+    noun = {bool: "boolean", int: "whole number"}.get(kind, "string")
+    raise ConfigError(f"config file {path}: {name} must be a {noun}, not {raw!r}")

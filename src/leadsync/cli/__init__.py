@@ -12,6 +12,8 @@ from typing import Any
 import click
 
 from leadsync import __version__
+from leadsync.cli.setting_options import setting_option
+from leadsync.config import BY_NAME
 from leadsync.errors import ConfigError, StoreUnavailable
 from leadsync.store.base import AlreadyExists, SchemaMissing, SchemaTooNew, SchemaTooOld
 
@@ -83,15 +85,7 @@ def main() -> None:
     """A self-hosted lead database that speaks Marketo's SOAP API."""
 
 
-database_option = click.option(
-    "--database",
-    "database_url",
-    envvar="LEADSYNC_DATABASE_URL",
-    default=None,
-    metavar="URL",
-    help="Database URL (sqlite:///path.db or postgresql://user@host/db). "
-    "Default: sqlite:///./leadsync.db",
-)
+database_option = setting_option("database_url", envvar=BY_NAME["database_url"].env)
 
 
 def _register() -> None:

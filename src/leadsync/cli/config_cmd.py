@@ -10,13 +10,12 @@ import enum
 import json
 import os
 import re
-from dataclasses import fields
 from typing import Any
 
 import click
 
 from leadsync.cli import main
-from leadsync.config import ENV_PREFIX, Settings, from_env, from_file
+from leadsync.config import BY_NAME, SETTINGS, Settings, from_env, from_file
 
 config_option = click.option(
     "--config",
@@ -28,8 +27,6 @@ config_option = click.option(
     help="A TOML file of settings; LEADSYNC_* variables and flags override it.",
 )
 
-#: Shown masked by ``config show``.
-SECRET_SETTINGS = frozenset({"admin_token", "metrics_token"})
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*:)([^@]*)(@)", re.IGNORECASE)
 
 
@@ -38,13 +35,9 @@ def load_settings(config_path: str | None) -> Settings:
     return from_env(from_file(config_path) if config_path else None)
 
 
-def env_name(setting: str) -> str:
-    return ENV_PREFIX + ("DATABASE_URL" if setting == "database_url" else setting.upper())
-
-
 def mask(setting: str, value: str) -> str:
     """``value`` fit to print: secrets starred, a password in a database URL too."""
-    if setting in SECRET_SETTINGS:
+    if BY_NAME[setting].secret:
         return "********" if value else ""
     return _URL_PASSWORD.sub(r"\1********\3", value)
 
@@ -74,16 +67,14 @@ def show(config_path: str | None) -> None:
     effective = from_env(from_config)
     if config_path:
         click.echo(f"# config file: {config_path}")
-    for f in fields(Settings):
-        if f.name == "extra":
-            continue
-        value = getattr(effective, f.name)
-        variable = env_name(f.name)
-        if os.environ.get(variable):
-            source = f"env {variable}"
-        elif getattr(from_config, f.name) != getattr(defaults, f.name):
+    for declared in SETTINGS:
+        name = declared.name
+        value = getattr(effective, name)
+        if os.environ.get(declared.env):
+            source = f"env {declared.env}"
+        elif getattr(from_config, name) != getattr(defaults, name):
             source = "config file"
         else:
             source = "default"
-        shown = mask(f.name, value) if isinstance(value, str) else value
-        click.echo(f"{f.name} = {_toml(shown)}  # {source}")
+        shown = mask(name, value) if isinstance(value, str) else value
+        click.echo(f"{name} = {_toml(shown)}  # {source}")
