@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 
 USER = "bench_user"
 KEY = "bench-key-0123456789"

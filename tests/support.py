@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 import httpx
 from lxml import etree
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 
 DEMO_USER = "demo17_1_809934544BFABAE58E5D27"
 DEMO_KEY = "27272727aa"

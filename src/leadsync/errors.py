@@ -1,4 +1,4 @@
-"""The vendor's error catalogue: one class per Marketo code.
+"""The server's errors: one class per code of the kit's catalogue (``leadsync.mktows.codes``).
 
 The wire layer renders these (a SOAP Fault today); clients key on ``code``, so tests
 assert codes and never message text.
@@ -6,16 +6,29 @@ assert codes and never message text.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from leadsync.mktows.codes import FaultCode
 
 
 class MarketoError(Exception):
-    """An error that Marketo would have reported with a numeric code."""
+    """An error that Marketo would have reported with a numeric code.
 
-    code: ClassVar[int] = 20011
-    short: ClassVar[str] = "Internal Error"
+    Each subclass names its ``fault`` in the kit's catalogue; its code, its name in the
+    faultstring and the side it blames come from there.
+    """
+
+    fault: ClassVar[FaultCode] = FaultCode.INTERNAL_ERROR
+    code: ClassVar[int] = int(FaultCode.INTERNAL_ERROR)
+    short: ClassVar[str] = FaultCode.INTERNAL_ERROR.title
     #: True for failures on the server's side (rendered as faultcode ``SOAP-ENV:Server``).
-    server_side: ClassVar[bool] = False
+    server_side: ClassVar[bool] = FaultCode.INTERNAL_ERROR.server_side
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = int(cls.fault)
+        cls.short = cls.fault.title
+        cls.server_side = cls.fault.server_side
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.short
@@ -31,144 +44,111 @@ class MarketoError(Exception):
 
 
 class SevereInternalError(MarketoError):
-    code = 10001
-    short = "Internal Error"
-    server_side = True
+    fault = FaultCode.SEVERE_INTERNAL_ERROR
 
 
 class InternalError(MarketoError):
-    code = 20011
-    short = "Internal Error"
-    server_side = True
+    fault = FaultCode.INTERNAL_ERROR
 
 
 class RequestNotUnderstood(MarketoError):
-    code = 20012
-    short = "Request Not Understood"
+    fault = FaultCode.REQUEST_NOT_UNDERSTOOD
 
 
 class AccessDenied(MarketoError):
-    code = 20013
-    short = "Access Denied"
+    fault = FaultCode.ACCESS_DENIED
 
 
 class AuthenticationFailed(MarketoError):
-    code = 20014
-    short = "Authentication failed"
+    fault = FaultCode.AUTHENTICATION_FAILED
 
 
 class RequestLimitExceeded(MarketoError):
-    code = 20015
-    short = "Request Limit Exceeded"
+    fault = FaultCode.REQUEST_LIMIT_EXCEEDED
 
 
 class RequestExpired(MarketoError):
-    code = 20016
-    short = "Request Expired"
+    fault = FaultCode.REQUEST_EXPIRED
 
 
 class InvalidRequest(MarketoError):
-    code = 20017
-    short = "Invalid Request"
+    fault = FaultCode.INVALID_REQUEST
 
 
 class UnsupportedOperation(MarketoError):
-    code = 20019
-    short = "Unsupported Operation"
+    fault = FaultCode.UNSUPPORTED_OPERATION
 
 
 class TimeRangeExceeded(MarketoError):
-    code = 20022
-    short = "Time range specified in query filter exceeded limit"
+    fault = FaultCode.TIME_RANGE_EXCEEDED
 
 
 class RateLimitExceeded(MarketoError):
-    code = 20023
-    short = "Rate Limit Exceeded"
-    server_side = True
+    fault = FaultCode.RATE_LIMIT_EXCEEDED
 
 
 class ConcurrencyLimitExceeded(MarketoError):
-    code = 20024
-    short = "Concurrency Limit Exceeded"
-    server_side = True
+    fault = FaultCode.CONCURRENCY_LIMIT_EXCEEDED
 
 
 class LeadKeyRequired(MarketoError):
-    code = 20101
-    short = "Lead Key Required"
+    fault = FaultCode.LEAD_KEY_REQUIRED
 
 
 class LeadKeyBad(MarketoError):
-    code = 20102
-    short = "Lead Key Bad"
+    fault = FaultCode.LEAD_KEY_BAD
 
 
 class LeadNotFound(MarketoError):
-    code = 20103
-    short = "Lead not found"
+    fault = FaultCode.LEAD_NOT_FOUND
 
 
 class LeadDetailRequired(MarketoError):
-    code = 20104
-    short = "Lead Detail Required"
+    fault = FaultCode.LEAD_DETAIL_REQUIRED
 
 
 class LeadAttributeBad(MarketoError):
-    code = 20105
-    short = "Unknown lead field"
+    fault = FaultCode.LEAD_ATTRIBUTE_BAD
 
 
 class LeadSyncFailed(MarketoError):
-    code = 20106
-    short = "Lead Sync Failed"
+    fault = FaultCode.LEAD_SYNC_FAILED
 
 
 class ActivityKeyBad(MarketoError):
-    code = 20107
-    short = "Activity Key Bad"
+    fault = FaultCode.ACTIVITY_KEY_BAD
 
 
 class LeadOwnerNotFound(MarketoError):
-    code = 20108
-    short = "Lead Owner Not Found"
+    fault = FaultCode.LEAD_OWNER_NOT_FOUND
 
 
 class ParameterRequired(MarketoError):
-    code = 20109
-    short = "Parameter Required"
+    fault = FaultCode.PARAMETER_REQUIRED
 
 
 class BadParameter(MarketoError):
-    """20110; Marketo's observed fault text for it is "Input error"."""
-
-    code = 20110
-    short = "Input error"
+    fault = FaultCode.BAD_PARAMETER
 
 
 class ListNotFound(MarketoError):
-    code = 20111
-    short = "List Not Found"
+    fault = FaultCode.LIST_NOT_FOUND
 
 
 class CampaignNotFound(MarketoError):
-    code = 20113
-    short = "Campaign Not Found"
+    fault = FaultCode.CAMPAIGN_NOT_FOUND
 
 
 class BadParameterValue(MarketoError):
-    code = 20114
-    short = "Bad Parameter"
+    fault = FaultCode.BAD_PARAMETER_VALUE
 
 
 class BadStreamPosition(MarketoError):
-    code = 20122
-    short = "Bad Stream Position"
+    fault = FaultCode.BAD_STREAM_POSITION
 
 
 class StreamAtEnd(MarketoError):
-    code = 20123
-    short = "Stream at End"
+    fault = FaultCode.STREAM_AT_END
 
 
 CATALOGUE: dict[int, type[MarketoError]] = {

@@ -14,15 +14,13 @@ The ini option ``leadsync_serve_args`` adds flags to the shared server. docs/tes
 a worked example.
 
 pytest imports this module in every session of everyone who has leadsync installed, so it
-imports nothing but light parts of the standard library and pytest (HTTP support is imported
-when a server is first used); the server runs in a subprocess.
+imports nothing but light parts of the standard library, pytest and the wire kit's signing
+(HTTP support is imported when a server is first used); the server runs in a subprocess.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -32,11 +30,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from leadsync.mktows import signing
 
 __all__ = ["LeadsyncError", "LeadsyncServer", "start_server"]
 
@@ -72,9 +71,8 @@ class LeadsyncServer:
     # -- signing --------------------------------------------------------------------------
     def auth_header(self, timestamp: str | None = None) -> dict[str, str]:
         """The children of a signed ``AuthenticationHeader`` (fresh timestamp by default)."""
-        ts = timestamp or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-        message = (ts + self.user_id).encode()
-        signature = hmac.new(self.encryption_key.encode(), message, hashlib.sha1).hexdigest()
+        ts = timestamp or signing.timestamp()
+        signature = signing.sign(self.encryption_key, ts, self.user_id)
         return {
             "mktowsUserId": self.user_id,
             "requestSignature": signature,

@@ -212,6 +212,8 @@ def test_client_imports_nothing_from_the_server_side() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert "leadsync.client.client" in loaded
+    # The wire kit is shared with the server; the server itself is not.
+    assert {"leadsync.mktows.xml", "leadsync.mktows.codes", "leadsync.mktows.signing"} <= loaded
     forbidden = (
         "leadsync.operations",
         "leadsync.store",

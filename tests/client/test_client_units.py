@@ -10,7 +10,7 @@ from lxml import etree
 from leadsync.client import Lead, MktowsFault, ProtocolError, RateLimiter, SyncStatus, envelopes
 from leadsync.client.batching import Batcher, split
 from leadsync.client.envelopes import RecordError
-from leadsync.client.signing import sign, timestamp
+from leadsync.mktows.signing import sign, timestamp
 
 DEMO_USER = "demo17_1_809934544BFABAE58E5D27"
 

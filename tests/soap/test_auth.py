@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadsync.soap.auth import parse_timestamp, sign
+from leadsync.mktows.signing import parse_timestamp, sign
 from support import (
     DEMO_KEY,
     DEMO_USER,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from leadsync.mktows import xml
 from leadsync.model import FieldDef, FieldType, LeadInput
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync import SyncOptions, _prepare
-from leadsync.soap import leads, xml
+from leadsync.soap import leads
 
 CATALOGUE = FieldCatalogue(
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 from support import DEMO_KEY, DEMO_USER, MKTOWS, SOAP_ENV, Server, now_timestamp, statuses
 
 

@@ -19,7 +19,7 @@ import pytest
 import zeep
 from suds.client import Client as SudsClient
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 from support import Server, run_cli
 
 MKTOWS = "http://www.marketo.com/mktows/"

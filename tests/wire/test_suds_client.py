@@ -11,7 +11,7 @@ import pytest
 from suds import WebFault
 from suds.client import Client
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 from support import Server, count_leads, stored_leads
 
 INDIA = timezone(timedelta(hours=5, minutes=30))

@@ -12,7 +12,7 @@ import zeep
 from lxml import etree
 from zeep.exceptions import Fault
 
-from leadsync.soap.auth import sign
+from leadsync.mktows.signing import sign
 from support import Server, count_leads, stored_leads
 
 MKTOWS = "http://www.marketo.com/mktows/"

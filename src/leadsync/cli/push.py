@@ -24,7 +24,6 @@ from leadsync.client import Client, ClientError, EndpointUnreachable, MktowsFaul
 from leadsync.client.batching import MAX_BYTES, Batcher
 from leadsync.client.csvsource import Columns, CsvSource, SourceError, parse_map
 from leadsync.client.envelopes import sync_overhead
-from leadsync.client.errors import AUTHENTICATION_FAILED
 from leadsync.client.models import FieldInfo
 from leadsync.client.push import (
     Counts,
@@ -37,6 +36,7 @@ from leadsync.client.push import (
     dry_run,
 )
 from leadsync.client.validate import FieldValidator
+from leadsync.mktows.codes import FaultCode
 
 #: Problems printed one per line; the rest are only counted (all are in the results file).
 MAX_PROBLEMS_SHOWN = 20
@@ -193,7 +193,7 @@ def _probe(client: Client) -> list[FieldInfo] | None:
     try:
         return client.probe_lead_fields()
     except MktowsFault as fault:
-        if fault.code == AUTHENTICATION_FAILED:
+        if fault.code == FaultCode.AUTHENTICATION_FAILED:
             raise PushStopped(
                 f"{client.endpoint} refused the credentials ({fault.faultstring}): "
                 "check --user-id and --encryption-key"
@@ -307,7 +307,7 @@ def _rows(n: int) -> str:
 
 
 def _client_error(exc: ClientError, client: Client) -> str:
-    if isinstance(exc, MktowsFault) and exc.code == AUTHENTICATION_FAILED:
+    if isinstance(exc, MktowsFault) and exc.code == FaultCode.AUTHENTICATION_FAILED:
         return (
             f"{client.endpoint} refused the credentials ({exc.faultstring}): "
             "check --user-id and --encryption-key"

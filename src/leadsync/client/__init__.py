@@ -33,7 +33,8 @@ from leadsync.client.models import (
     SyncStatus,
 )
 from leadsync.client.ratelimit import RateLimiter
-from leadsync.client.signing import sign
+from leadsync.mktows.codes import FaultCode
+from leadsync.mktows.signing import sign
 
 # A library logs; the application decides where it goes (and nothing leaks to stderr by
 # Python's last-resort handler meanwhile).
@@ -48,6 +49,7 @@ __all__ = [
     "Client",
     "ClientError",
     "EndpointUnreachable",
+    "FaultCode",
     "FieldInfo",
     "LastUpdateAtSelector",
     "Lead",

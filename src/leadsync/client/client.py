@@ -16,10 +16,6 @@ from lxml import etree
 from leadsync.client import envelopes
 from leadsync.client.batching import MAX_BYTES, MAX_RECORDS, Batch, Batcher
 from leadsync.client.errors import (
-    LEAD_NOT_FOUND,
-    REQUEST_EXPIRED,
-    STREAM_AT_END,
-    UNSUPPORTED_OPERATION,
     ClientError,
     EndpointUnreachable,
     MktowsFault,
@@ -37,6 +33,7 @@ from leadsync.client.models import (
 )
 from leadsync.client.pool import WorkerPool
 from leadsync.client.ratelimit import RateLimiter
+from leadsync.mktows.codes import FaultCode
 
 log = logging.getLogger("leadsync.client")
 
@@ -332,7 +329,7 @@ class Client:
         try:
             leads, _ = self._single("getLead", body, envelopes.get_lead_result)
         except MktowsFault as fault:
-            if fault.code == LEAD_NOT_FOUND:
+            if fault.code == FaultCode.LEAD_NOT_FOUND:
                 return []
             raise
         return leads
@@ -376,7 +373,7 @@ class Client:
                     "getMultipleLeads", body, envelopes.get_multiple_leads_result
                 )
             except MktowsFault as fault:
-                if fault.code == STREAM_AT_END and position is not None:
+                if fault.code == FaultCode.STREAM_AT_END and position is not None:
                     return
                 raise
             yield from leads
@@ -409,7 +406,7 @@ class Client:
                 "describeMObject", body, envelopes.describe_result, max_attempts=2
             )
         except MktowsFault as fault:
-            if fault.code == UNSUPPORTED_OPERATION:
+            if fault.code == FaultCode.UNSUPPORTED_OPERATION:
                 return None
             raise
         return fields
@@ -458,7 +455,7 @@ class Client:
                 raise _GaveUp(error, attempt, unknown=True, fatal=False)
             if attempt >= limit:
                 fatal = isinstance(error, EndpointUnreachable) or (
-                    isinstance(error, MktowsFault) and error.code == REQUEST_EXPIRED
+                    isinstance(error, MktowsFault) and error.code == FaultCode.REQUEST_EXPIRED
                 )
                 raise _GaveUp(error, attempt, unknown=sent, fatal=fatal)
             delay = self._backoff(attempt, error)
@@ -510,7 +507,11 @@ class Client:
             )
 
     def _backoff(self, attempt: int, error: ClientError) -> float:
-        if isinstance(error, MktowsFault) and error.code == REQUEST_EXPIRED and attempt == 1:
+        if (
+            isinstance(error, MktowsFault)
+            and error.code == FaultCode.REQUEST_EXPIRED
+            and attempt == 1
+        ):
             return 0.0  # the fresh signature of the next attempt is the whole fix
         ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)

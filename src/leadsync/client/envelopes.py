@@ -7,11 +7,9 @@ through one hardened parser: no DTD, no entity expansion, no network.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
 
 from lxml import etree
 
@@ -26,21 +24,14 @@ from leadsync.client.models import (
     StaticListSelector,
     SyncStatus,
 )
-from leadsync.client.signing import auth_header
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import NotXmlCharacter, esc
+from leadsync.mktows.ns import BODY, ENVELOPE, MKTOWS, SOAP_ENV, XSI, XSI_NIL, qn
+from leadsync.mktows.signing import signed_header
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-MKTOWS = "http://www.marketo.com/mktows/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-
-_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
-_BODY = f"{{{SOAP_ENV}}}Body"
-_FAULT = f"{{{SOAP_ENV}}}Fault"
-_XSI_NIL = f"{{{XSI}}}nil"
+_FAULT = qn(SOAP_ENV, "Fault")
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
-
-# Characters XML 1.0 cannot carry even escaped; a value holding one cannot be sent as is.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def soap_action(operation: str) -> str:
@@ -49,28 +40,6 @@ def soap_action(operation: str) -> str:
 
 class RecordError(ValueError):
     """A record that cannot be put on the wire; it fails alone, before anything is sent."""
-
-
-# Anything that needs escaping or refusing; most values hold none of it.
-_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def esc(text: str) -> str:
-    """Escape character data. ``\\r`` is written as a reference because a parser would
-    otherwise fold it into ``\\n`` and the value would not arrive as it was sent."""
-    if not _SPECIAL.search(text):
-        return text
-    bad = _NOT_XML.search(text)
-    if bad is not None:
-        raise RecordError(f"contains U+{ord(bad.group()):04X}, which XML 1.0 cannot carry")
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
-
-
-def needs_escaping(text: str) -> bool:
-    """Whether any value inside ``text`` would need ``esc`` to change or refuse it."""
-    return _SPECIAL.search(text) is not None
 
 
 def attr_text(value: AttrValue) -> str:
@@ -119,13 +88,13 @@ def lead_record(lead: Lead, element: str = "leadRecord") -> bytes:
 def _field(name: str, text: str) -> str:
     try:
         return esc(text)
-    except RecordError as exc:
+    except NotXmlCharacter as exc:
         raise RecordError(f"value of {name} {exc}") from None
 
 
 def envelope_prefix(user_id: str, encryption_key: str, operation: str) -> bytes:
     """Everything before the operation's children, signed now."""
-    stamp, signature = auth_header(user_id, encryption_key)
+    stamp, signature = signed_header(user_id, encryption_key)
     wrapper = "params" + operation[:1].upper() + operation[1:]
     return (
         f'{XML_DECL}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" xmlns:ns1="{MKTOWS}"'
@@ -239,79 +208,37 @@ def _selector(selector: LeadSelector) -> str:
 
 # -- reading ---------------------------------------------------------------------------------
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
-
 
 def parse(data: bytes) -> etree._Element:
-    """Parse an answer; a DTD anywhere, or anything not well-formed, is a ProtocolError."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ProtocolError("the answer carries a DTD, which is refused")
+    """Parse an answer through the kit's hardened parser; a DTD, or anything not
+    well-formed, is a ProtocolError."""
     try:
-        root = etree.fromstring(data, parser=_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise ProtocolError(f"the answer is not well-formed XML: {exc}") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.doctype:
-        raise ProtocolError("the answer carries a DTD, which is refused")
-    return root
-
-
-def _local(el: etree._Element) -> str:
-    tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _children(el: etree._Element) -> Iterator[etree._Element]:
-    for c in el:
-        if isinstance(c.tag, str):
-            yield c
-
-
-def _child(el: etree._Element | None, name: str) -> etree._Element | None:
-    if el is None:
-        return None
-    for c in el:
-        tag = c.tag
-        if isinstance(tag, str) and (tag == name or tag.endswith("}" + name)):
-            return c
-    return None
-
-
-def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.get(_XSI_NIL, "").strip() in ("true", "1"):
-        return None
-    return "".join(cast(Iterator[str], el.itertext()))
+        return xml.parse(data)
+    except xml.XmlRefused as exc:
+        raise ProtocolError(f"the answer is refused: {exc}") from None
 
 
 def _int(el: etree._Element | None) -> int | None:
-    text = _text(el)
+    text = xml.text(el)
     if text is None or not text.strip():
         return None
     try:
         return int(text.strip())
     except ValueError:
-        raise ProtocolError(f"expected an integer in <{_local(el)}>: {text!r}") from None  # type: ignore[arg-type]
+        raise ProtocolError(f"expected an integer in <{xml.local(el)}>: {text!r}") from None  # type: ignore[arg-type]
 
 
 def _bool(el: etree._Element | None) -> bool:
-    return (_text(el) or "").strip().lower() in ("true", "1")
+    return (xml.text(el) or "").strip().lower() in ("true", "1")
 
 
 def body_element(data: bytes, http_status: int) -> etree._Element:
     """The first element of the Body; raises MktowsFault for a Fault."""
     root = parse(data)
-    if root.tag != _ENVELOPE:
+    if root.tag != ENVELOPE:
         raise ProtocolError("the answer is not a SOAP 1.1 Envelope", http_status=http_status)
-    body = next((c for c in _children(root) if c.tag == _BODY), None)
-    first = next(_children(body), None) if body is not None else None
+    body = next((c for c in xml.children(root) if c.tag == BODY), None)
+    first = next(xml.children(body), None) if body is not None else None
     if first is None:
         raise ProtocolError("the answer's SOAP Body is empty", http_status=http_status)
     if first.tag == _FAULT:
@@ -320,12 +247,12 @@ def body_element(data: bytes, http_status: int) -> etree._Element:
 
 
 def read_fault(fault: etree._Element, http_status: int) -> MktowsFault:
-    faultstring = (_text(_child(fault, "faultstring")) or "").strip()
-    faultcode = (_text(_child(fault, "faultcode")) or "").strip()
-    exception = _child(_child(fault, "detail"), "serviceException")
-    message = (_text(_child(exception, "message")) or "").strip()
+    faultstring = (xml.text(xml.child(fault, "faultstring")) or "").strip()
+    faultcode = (xml.text(xml.child(fault, "faultcode")) or "").strip()
+    exception = xml.child(xml.child(fault, "detail"), "serviceException")
+    message = (xml.text(xml.child(exception, "message")) or "").strip()
     code: int | None = None
-    code_text = (_text(_child(exception, "code")) or "").strip()
+    code_text = (xml.text(xml.child(exception, "code")) or "").strip()
     if code_text.isdigit():
         code = int(code_text)
     else:
@@ -340,17 +267,18 @@ def success(data: bytes, operation: str, http_status: int) -> etree._Element:
     """The ``successXxx`` element of an answer to ``operation``."""
     first = body_element(data, http_status)
     wanted = "success" + operation[:1].upper() + operation[1:]
-    if _local(first) != wanted:
+    if xml.local(first) != wanted:
         raise ProtocolError(
-            f"expected <{wanted}> in the answer, found <{_local(first)}>", http_status=http_status
+            f"expected <{wanted}> in the answer, found <{xml.local(first)}>",
+            http_status=http_status,
         )
     return first
 
 
 def _result(el: etree._Element) -> etree._Element:
-    result = _child(el, "result")
+    result = xml.child(el, "result")
     if result is None:
-        raise ProtocolError(f"<{_local(el)}> has no <result>")
+        raise ProtocolError(f"<{xml.local(el)}> has no <result>")
     return result
 
 
@@ -359,7 +287,7 @@ _STATUSES = {s.value: s for s in SyncStatus if s is not SyncStatus.UNKNOWN}
 
 def sync_statuses(el: etree._Element) -> list[tuple[SyncStatus, int | None, str | None]]:
     """``(status, lead id or None, error)`` for each syncStatus, in document order."""
-    status_list = _child(_result(el), "syncStatusList")
+    status_list = xml.child(_result(el), "syncStatusList")
     if status_list is None:
         raise ProtocolError("<result> has no <syncStatusList>")
     # Hundreds of statuses per answer: one pass over each one's children, by local name.
@@ -377,7 +305,7 @@ def sync_statuses(el: etree._Element) -> list[tuple[SyncStatus, int | None, str 
                 lead_id_text = c.text
             elif name == "status":
                 status_text = c.text
-            elif name == "error" and c.get(_XSI_NIL) not in ("true", "1"):
+            elif name == "error" and c.get(XSI_NIL) not in ("true", "1"):
                 error = c.text or ""
         status = _STATUSES.get((status_text or "").strip())
         if status is None:
@@ -393,88 +321,83 @@ def sync_statuses(el: etree._Element) -> list[tuple[SyncStatus, int | None, str 
 
 
 def _sync_status(item: etree._Element) -> tuple[SyncStatus, int | None, str | None]:
-    raw = (_text(_child(item, "status")) or "").strip()
+    raw = (xml.text(xml.child(item, "status")) or "").strip()
     status = _STATUSES.get(raw)
     if status is None:
         raise ProtocolError(f"unknown syncStatus status {raw!r}")
-    lead_id = _int(_child(item, "leadId"))
+    lead_id = _int(xml.child(item, "leadId"))
     if status is SyncStatus.FAILED and lead_id == 0:
         lead_id = None
-    return status, lead_id, _text(_child(item, "error"))
+    return status, lead_id, xml.text(xml.child(item, "error"))
 
 
 def sync_lead_result(el: etree._Element) -> tuple[SyncStatus, int | None, str | None, Lead | None]:
     result = _result(el)
-    status_el = _child(result, "syncStatus")
+    status_el = xml.child(result, "syncStatus")
     if status_el is None:
         raise ProtocolError("<result> has no <syncStatus>")
     status, lead_id, error = _sync_status(status_el)
-    record = _child(result, "leadRecord")
-    lead = read_lead(record) if record is not None and _text(record) is not None else None
+    record = xml.child(result, "leadRecord")
+    lead = read_lead(record) if record is not None and xml.text(record) is not None else None
     return status, lead_id, error, lead
 
 
 def read_lead(el: etree._Element) -> Lead:
     lead = Lead(
-        id=_int(_child(el, "Id")),
-        email=_text(_child(el, "Email")),
-        foreign_sys_person_id=_text(_ci_child(el, "ForeignSysPersonId")),
-        foreign_sys_type=_text(_child(el, "ForeignSysType")),
+        id=_int(xml.child(el, "Id")),
+        email=xml.text(xml.child(el, "Email")),
+        foreign_sys_person_id=xml.text(xml.child_ci(el, "ForeignSysPersonId")),
+        foreign_sys_type=xml.text(xml.child(el, "ForeignSysType")),
     )
-    attributes = _child(el, "leadAttributeList")
+    attributes = xml.child(el, "leadAttributeList")
     if attributes is not None:
-        for attr in _children(attributes):
-            name = _text(_child(attr, "attrName"))
+        for attr in xml.children(attributes):
+            name = xml.text(xml.child(attr, "attrName"))
             if not name:
                 continue
-            lead.attributes[name] = _text(_child(attr, "attrValue"))
-            attr_type = _text(_child(attr, "attrType"))
+            lead.attributes[name] = xml.text(xml.child(attr, "attrValue"))
+            attr_type = xml.text(xml.child(attr, "attrType"))
             if attr_type:
                 lead.attribute_types[name] = attr_type
     return lead
 
 
-def _ci_child(el: etree._Element, name: str) -> etree._Element | None:
-    wanted = name.casefold()
-    return next((c for c in _children(el) if _local(c).casefold() == wanted), None)
-
-
 def lead_records(el: etree._Element | None) -> list[Lead]:
     if el is None:
         return []
-    return [read_lead(c) for c in _children(el) if _local(c) == "leadRecord"]
+    return [read_lead(c) for c in xml.children(el) if xml.local(c) == "leadRecord"]
 
 
 def get_lead_result(el: etree._Element) -> list[Lead]:
-    return lead_records(_child(_result(el), "leadRecordList"))
+    return lead_records(xml.child(_result(el), "leadRecordList"))
 
 
 def get_multiple_leads_result(el: etree._Element) -> tuple[list[Lead], int, str | None]:
     """``(leads, remainingCount, newStreamPosition)``."""
     result = _result(el)
-    remaining = _int(_child(result, "remainingCount")) or 0
-    position = (_text(_child(result, "newStreamPosition")) or "").strip() or None
-    return lead_records(_child(result, "leadRecordList")), remaining, position
+    remaining = _int(xml.child(result, "remainingCount")) or 0
+    position = (xml.text(xml.child(result, "newStreamPosition")) or "").strip() or None
+    return lead_records(xml.child(result, "leadRecordList")), remaining, position
 
 
 def describe_result(el: etree._Element) -> list[FieldInfo]:
-    metadata = _child(_result(el), "metadata")
-    field_list = _child(metadata, "fieldList")
+    metadata = xml.child(_result(el), "metadata")
+    field_list = xml.child(metadata, "fieldList")
     fields = []
-    for f in _children(field_list) if field_list is not None else ():
-        name = (_text(_child(f, "name")) or "").strip()
+    for f in xml.children(field_list) if field_list is not None else ():
+        name = (xml.text(xml.child(f, "name")) or "").strip()
         if not name:
             continue
         fields.append(
             FieldInfo(
                 name=name,
-                data_type=(_text(_child(f, "dataType")) or "string").strip(),
-                display_name=_text(_child(f, "displayName")),
-                description=_text(_child(f, "description")),
-                size=_int(_child(f, "size")),
-                is_readonly=_bool(_child(f, "isReadonly")),
-                is_update_blocked=_bool(_child(f, "isUpdateBlocked")),
-                is_custom=_bool(_child(f, "isCustom")),
+                data_type=(xml.text(xml.child(f, "dataType")) or "string").strip(),
+                display_name=xml.text(xml.child(f, "displayName")),
+                description=xml.text(xml.child(f, "description")),
+                size=_int(xml.child(f, "size")),
+                is_readonly=_bool(xml.child(f, "isReadonly")),
+                is_update_blocked=_bool(xml.child(f, "isUpdateBlocked")),
+                is_custom=_bool(xml.child(f, "isCustom")),
             )
         )
     return fields

@@ -1,19 +1,9 @@
-"""What the client raises. Callers key on ``MktowsFault.code``, never on message text."""
+"""What the client raises. Callers key on ``MktowsFault.code`` (a ``FaultCode`` of the kit's
+catalogue, ``leadsync.mktows.codes``), never on message text."""
 
 from __future__ import annotations
 
-#: Codes that say every further call would fail the same way: wrong credentials, a blocked
-#: client, an exhausted daily quota, an operation the server does not have.
-FATAL_CODES = frozenset({20013, 20014, 20015, 20019})
-
-#: Codes a server answers before it does anything, so resending is always safe.
-RETRYABLE_CODES = frozenset({20016, 20023, 20024})
-
-AUTHENTICATION_FAILED = 20014
-REQUEST_EXPIRED = 20016
-UNSUPPORTED_OPERATION = 20019
-LEAD_NOT_FOUND = 20103
-STREAM_AT_END = 20123
+from leadsync.mktows.codes import FATAL, RETRYABLE
 
 
 class ClientError(Exception):
@@ -48,11 +38,11 @@ class MktowsFault(ClientError):
 
     @property
     def retryable(self) -> bool:
-        return self.code in RETRYABLE_CODES
+        return self.code in RETRYABLE
 
     @property
     def fatal(self) -> bool:
-        return self.code in FATAL_CODES
+        return self.code in FATAL
 
 
 class EndpointUnreachable(ClientError):

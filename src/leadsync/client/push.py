@@ -23,11 +23,12 @@ from typing import IO, Any
 from leadsync.client.batching import Batch, Batcher
 from leadsync.client.client import Client
 from leadsync.client.csvsource import Columns, CsvSource
-from leadsync.client.envelopes import RecordError, esc, lead_record, needs_escaping
+from leadsync.client.envelopes import RecordError, lead_record
 from leadsync.client.errors import ClientError
 from leadsync.client.journal import Checkpoint, Journal, JournalError, ResumeState
 from leadsync.client.models import FieldInfo, Lead, SyncResult, SyncStatus
 from leadsync.client.validate import EMAIL_PATTERN, FieldValidator, check_value, length_only
+from leadsync.mktows.escaping import esc, needs_escaping
 
 log = logging.getLogger("leadsync.client.push")
 

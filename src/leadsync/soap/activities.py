@@ -6,10 +6,11 @@ from datetime import datetime
 
 from lxml import etree
 
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import esc
 from leadsync.model import Activity
 from leadsync.operations import history
 from leadsync.operations.activities import display_name
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     child_text,
@@ -20,7 +21,7 @@ from leadsync.soap.records import (
     string_items,
     w3c,
 )
-from leadsync.soap.writer import element, esc, success
+from leadsync.soap.writer import element, success
 
 _NIL_TYPE = '<attrType xsi:nil="true" />'
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from leadsync.mktows.escaping import esc
 from leadsync.operations.describe import FieldMeta, describe, list_objects
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import child_text, w3c
-from leadsync.soap.writer import element, esc, success
+from leadsync.soap.writer import element, success
 
 
 def _bool(value: bool) -> str:

@@ -23,6 +23,7 @@ from leadsync.config import Settings
 from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
 from leadsync.limits.guard import Guard
 from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error, record_call
+from leadsync.mktows.escaping import NotXmlCharacter
 from leadsync.soap.auth import authenticate
 from leadsync.soap.envelope import SoapRequest, read_request
 from leadsync.soap.faults import render_fault
@@ -73,6 +74,12 @@ class SoapService:
         except MarketoError as error:
             self._log(call, started, None, error.code)
             return 500, render_fault(error)
+        except NotXmlCharacter as refused:
+            # Only a value stored by some other way in can hold one (docs/compatibility.md,
+            # "Characters"); the answer says so rather than dropping the character.
+            refusal = InternalError(f"Internal Error: a stored value {refused}")
+            self._log(call, started, None, refusal.code)
+            return 500, render_fault(refusal)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:12]
             log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from leadsync.errors import RequestNotUnderstood, UnsupportedOperation
-from leadsync.soap import xml
+from leadsync.mktows import xml
+from leadsync.mktows.ns import BODY, ENVELOPE, HEADER, MKTOWS
 from leadsync.soap.auth import Credentials
-from leadsync.soap.ns import BODY, ENVELOPE, HEADER, MKTOWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,10 @@ class SoapRequest:
 
 
 def read_request(data: bytes) -> SoapRequest:
-    root = xml.parse(data)
+    try:
+        root = xml.parse(data)
+    except xml.XmlRefused as exc:
+        raise RequestNotUnderstood(f"Request Not Understood: {exc}") from None
     if root.tag != ENVELOPE:
         raise RequestNotUnderstood("Request Not Understood: not a SOAP 1.1 Envelope")
     header = body = None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from leadsync.errors import MarketoError
-from leadsync.soap.ns import MKTOWS, SOAP_ENV
-from leadsync.soap.writer import XML_DECL, esc
+from leadsync.mktows.escaping import esc_diagnostic
+from leadsync.mktows.ns import MKTOWS, SOAP_ENV
+from leadsync.soap.writer import XML_DECL
 
 
 def render_fault(error: MarketoError) -> bytes:
@@ -13,10 +14,10 @@ def render_fault(error: MarketoError) -> bytes:
         f'{XML_DECL}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}">'
         "<SOAP-ENV:Body><SOAP-ENV:Fault>"
         f"<faultcode>{faultcode}</faultcode>"
-        f"<faultstring>{esc(error.faultstring)}</faultstring>"
+        f"<faultstring>{esc_diagnostic(error.faultstring)}</faultstring>"
         f'<detail><ns1:serviceException xmlns:ns1="{MKTOWS}">'
         "<name>mktServiceException</name>"
-        f"<message>{esc(error.detail_message)}</message>"
+        f"<message>{esc_diagnostic(error.detail_message)}</message>"
         f"<code>{error.code}</code>"
         "</ns1:serviceException></detail>"
         "</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from leadsync.errors import BadParameter, LeadDetailRequired
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import esc
 from leadsync.model import Attribute, LeadInput, RecordStatus, SyncOutcome, Value
 from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.sync import SyncOptions, sync_leads
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
-from leadsync.soap.writer import element, esc, success
+from leadsync.soap.writer import element, success
 
 if TYPE_CHECKING:
     from leadsync.soap._speedups import RecordParts

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from leadsync.errors import ParameterRequired
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import esc
 from leadsync.operations.keys import make_key
 from leadsync.operations.lists import list_operation, parse_action, parse_list_key_type
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.records import child_text
-from leadsync.soap.writer import esc, success
+from leadsync.soap.writer import success
 
 
 def _bool(value: bool) -> str:

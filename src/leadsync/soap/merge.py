@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from leadsync.mktows import xml
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.keys import LeadKey, make_key
 from leadsync.operations.merge import merge_leads
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import child_text
 from leadsync.soap.writer import success

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import esc
 from leadsync.operations import reads
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     LeadEncoder,
@@ -15,7 +16,7 @@ from leadsync.soap.records import (
     lead_selector,
     string_items,
 )
-from leadsync.soap.writer import esc, success
+from leadsync.soap.writer import success
 
 
 @operation("getLead")

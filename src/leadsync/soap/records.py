@@ -13,13 +13,14 @@ from datetime import datetime
 from lxml import etree
 
 from leadsync.errors import BadParameter, LeadKeyRequired, ParameterRequired
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import esc
+from leadsync.mktows.ns import MKTOWS, XSI_TYPE
 from leadsync.model import FieldDef, Lead
 from leadsync.operations.fields import FieldCatalogue, parse_datetime, render
 from leadsync.operations.keys import LeadKey, make_key, parse_key_type
 from leadsync.operations.reads import KeySelector, ListSelector, Selector, UpdatedSelector
-from leadsync.soap import xml
-from leadsync.soap.ns import MKTOWS, XSI_TYPE
-from leadsync.soap.writer import element, esc
+from leadsync.soap.writer import element
 
 # -- reading ------------------------------------------------------------------------------
 

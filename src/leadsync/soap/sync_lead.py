@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from leadsync.errors import LeadDetailRequired
+from leadsync.mktows import xml
 from leadsync.model import SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync_lead import SyncLeadPolicy, sync_lead
-from leadsync.soap import xml
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.leads import decode_lead_record, encode_sync_status
 from leadsync.soap.records import LeadEncoder, child_text

@@ -1,12 +1,12 @@
 """Writing responses. Envelopes are assembled as text: responses are regular and large
-(hundreds of statuses), and string building is several times faster than a tree here."""
+(hundreds of statuses), and string building is several times faster than a tree here.
+Values are escaped by the kit's ``esc``, which refuses what XML 1.0 cannot carry
+(docs/compatibility.md, "Characters")."""
 
 from __future__ import annotations
 
-import re
-from xml.sax.saxutils import escape
-
-from leadsync.soap.ns import MKTOWS, SOAP_ENV, XSI
+from leadsync.mktows.escaping import esc
+from leadsync.mktows.ns import MKTOWS, SOAP_ENV, XSI
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _ENVELOPE_OPEN = (
@@ -14,20 +14,6 @@ _ENVELOPE_OPEN = (
     f' xmlns:ns1="{MKTOWS}"><SOAP-ENV:Body>'
 )
 _ENVELOPE_CLOSE = "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
-
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def esc(value: str) -> str:
-    # Most values need nothing: one scan in C answers that for a page of a thousand leads.
-    if _SPECIAL.search(value) is None:
-        return value
-    # Characters XML 1.0 cannot carry at all are dropped rather than breaking the document.
-    if _NOT_XML.search(value):
-        value = _NOT_XML.sub("", value)
-    return escape(value)
 
 
 def element(name: str, value: str | None) -> str:

@@ -19,7 +19,7 @@ from importlib import resources
 
 from lxml import etree
 
-from leadsync.soap.ns import WSDL
+from leadsync.mktows.ns import WSDL
 
 __all__ = ["render_wsdl", "wsdl_operations"]
 

@@ -1,20 +1,41 @@
-"""The one parser for untrusted XML, and small helpers for reading what it returns.
+"""THE parser for untrusted XML, and small helpers for reading what it returns.
 
-DTDs are refused outright (no entity can be declared, so none is expanded), nothing is
-fetched from the network, and huge-tree mode stays off. Children of Marketo's wrapper
-elements are unqualified, but clients sometimes qualify them; helpers here match children
-by local name and ignore their namespace.
+Every byte of XML that crosses the wire, requests on the server and answers in the client,
+goes through ``parse`` (or a parser from ``pull_parser`` for reading as bytes arrive): DTDs
+are refused outright (no entity can be declared, so none is expanded), nothing is fetched
+from the network, and huge-tree mode stays off.
+
+Children of Marketo's wrapper elements are unqualified, but clients sometimes qualify them;
+helpers here match children by local name and ignore their namespace.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from leadsync.errors import RequestNotUnderstood
-from leadsync.soap.ns import XSI_NIL
+from leadsync.mktows.ns import XSI_NIL
+
+
+class XmlRefused(ValueError):
+    """A document that is not plain well-formed XML; each side says so in its own way (the
+    server with a 20012 fault, the client with a ProtocolError)."""
+
+
+_DTD_REFUSED = "DTDs and entities are not allowed"
+
+# The options that make a parser safe for untrusted input; every parser here has them.
+_HARDENED = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 # lxml parses without the GIL, but one parser object parses one document at a time: a parser
 # per thread lets calls in different worker threads parse at once.
@@ -24,30 +45,34 @@ _local = threading.local()
 def _parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        parser = _local.parser = etree.XMLParser(**_HARDENED)  # type: ignore[arg-type]
     return parser
 
 
+def pull_parser(events: Iterable[str] = ("start", "end")) -> etree.XMLPullParser:
+    """A new incremental parser with the same protections as ``parse``: feed it bytes as
+    they arrive and read its events. A DOCTYPE reaches it as a syntax error or as a
+    ``docinfo.doctype``; callers check ``refuse_dtd(root)`` once the root is known."""
+    return etree.XMLPullParser(events=tuple(events), **_HARDENED)  # type: ignore[arg-type]
+
+
 def parse(data: bytes) -> etree._Element:
-    """Parse an untrusted document; anything but plain well-formed XML is a 20012."""
+    """Parse an untrusted document; anything but plain well-formed XML raises XmlRefused."""
     if _declares_dtd(data):
-        raise RequestNotUnderstood("Request Not Understood: DTDs and entities are not allowed")
+        raise XmlRefused(_DTD_REFUSED)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise RequestNotUnderstood(f"Request Not Understood: malformed XML: {exc}") from None
-    tree = root.getroottree()
-    if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise RequestNotUnderstood("Request Not Understood: DTDs and entities are not allowed")
+        raise XmlRefused(f"malformed XML: {exc}") from None
+    refuse_dtd(root)
     return root
+
+
+def refuse_dtd(root: etree._Element) -> None:
+    """Raise XmlRefused when the document ``root`` belongs to carries a DTD."""
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise XmlRefused(_DTD_REFUSED)
 
 
 def _declares_dtd(data: bytes) -> bool:
@@ -74,8 +99,9 @@ def _declares_dtd(data: bytes) -> bool:
 
 
 def local(el: etree._Element) -> str:
+    """The element's name without its namespace ("" for comments and PIs)."""
     tag = el.tag
-    if not isinstance(tag, str):  # comments and processing instructions
+    if not isinstance(tag, str):
         return ""
     return tag.rpartition("}")[2]
 
@@ -86,8 +112,10 @@ def children(el: etree._Element) -> Iterator[etree._Element]:
             yield child
 
 
-def child(el: etree._Element, name: str) -> etree._Element | None:
-    """The first child named ``name`` (in any or no namespace)."""
+def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child named ``name`` (in any or no namespace); None when ``el`` is None."""
+    if el is None:
+        return None
     for c in el:
         tag = c.tag
         if isinstance(tag, str) and (tag == name or tag.endswith("}" + name)):
