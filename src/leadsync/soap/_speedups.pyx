@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Reads a parsed ``leadRecordList`` straight from libxml2's tree, in C.
 
-The document was parsed by the one hardened parser (``leadsync.soap.xml``); this only walks
+The document was parsed by the one hardened parser (``leadsync.mktows.xml``); this only walks
 what it built, without making a Python object per element. It reads the shape nearly every
 client sends: unqualified children without attributes, text-only values. Anything else
 (a qualified or unknown child, ``xsi:nil``, mixed content) hands the element back so the
