@@ -48,6 +48,7 @@ CHANGED: dict[str, Any] = {
     "seed": "42",
     "metrics": False,
     "metrics_token": "m3trics",
+    "calls_history": 5,
 }
 
 
@@ -143,6 +144,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         *("--rate", "10/5s", "--concurrency", "4", "--marketo-limits"),
         *("--admin-token", "t0ken", "--seed", "42", "--no-metrics", "--metrics-token", "m3trics"),
         *("--inject", "op=getLead,code=20103", "--inject", "status=503,p=0.1"),
+        *("--calls-history", "5"),
     )
     unflagged = {"workspace", "sync_multiple_writes_key_email", "leads_batch_size"}
     unflagged |= {"quota_timezone", "lease_seconds"}

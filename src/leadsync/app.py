@@ -34,6 +34,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        service.close()
         if owned:
             store.close()
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     shape_calls(app, settings)
     app.state.store = store
     app.state.settings = settings
+    app.state.call_history = service.history
     return app
 
 

@@ -271,6 +271,13 @@ class Settings:
         flag="--metrics-token",
         secret=True,
     )
+    # The console (docs/console.md).
+    calls_history: int = setting(
+        10_000,
+        "Calls kept in the calls history the console shows, newest first (0: none).",
+        flag="--calls-history",
+        minimum=0,
+    )
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with every non-None value applied (how flags override the rest)."""

@@ -12,13 +12,14 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from leadsync.call_history import CallHistory, failure_summary, fault_summary
 from leadsync.config import Settings
 from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
 from leadsync.limits.guard import Guard
@@ -30,6 +31,7 @@ from leadsync.soap.faults import render_fault
 from leadsync.soap.handlers import CallContext, CallOutcome, load_handlers
 from leadsync.soap.wsdl import render_wsdl, wsdl_operations
 from leadsync.store.base import Store
+from leadsync.store.calls import CallEntry
 
 log = logging.getLogger("leadsync.calls")
 VERSION = re.compile(r"^(2_[0-9]|3_[01])$")
@@ -61,6 +63,14 @@ class SoapService:
         #: Calls worked on at once (Settings.threads); SQLite writes one at a time anyway.
         self.threads = settings.threads or (2 if store.features.embedded else 4)
         self._in_flight = IN_FLIGHT.labels(API)
+        #: The calls history (None when Settings.calls_history is 0); close() writes its rest.
+        self.history = (
+            CallHistory(store, settings.calls_history) if settings.calls_history else None
+        )
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
 
     def process(self, data: bytes) -> tuple[int, bytes]:
         started = time.perf_counter()
@@ -72,7 +82,7 @@ class SoapService:
             call.operation = request.operation
             outcome = self._dispatch(request, call)
         except MarketoError as error:
-            self._log(call, started, None, error.code)
+            self._log(call, started, None, error)
             return 500, render_fault(error)
         except NotXmlCharacter as refused:
             # Only a value stored by some other way in can hold one (docs/compatibility.md,
@@ -83,8 +93,9 @@ class SoapService:
         except Exception as exc:
             error_id = uuid.uuid4().hex[:12]
             log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
-            self._log(call, started, None, InternalError.code, is_database_error(exc))
-            return 500, render_fault(InternalError(f"Internal Error, error id {error_id}"))
+            internal = InternalError(f"Internal Error, error id {error_id}")
+            self._log(call, started, None, internal, error_id, is_database_error(exc))
+            return 500, render_fault(internal)
         finally:
             self._in_flight.dec()
         self._log(call, started, outcome, None)
@@ -112,9 +123,11 @@ class SoapService:
         call: _CallLog,
         started: float,
         outcome: CallOutcome | None,
-        code: int | None,
+        error: MarketoError | None,
+        error_id: str = "",
         database_error: bool = False,
     ) -> None:
+        """The one place a call is accounted for: its log line, metrics and history entry."""
         seconds = time.perf_counter() - started
         operation = call.operation if call.operation in self.known_operations else OTHER
         if outcome is not None:
@@ -137,10 +150,32 @@ class SoapService:
                 failed=outcome.failed,
             )
         else:
-            log.info(
-                "user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, seconds * 1000
-            )
+            assert error is not None
+            code = error.code
+            ms = seconds * 1000
+            log.info("user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, ms)
             record_call(API, operation, seconds, fault_code=code, database_error=database_error)
+        if self.history is not None:
+            entry = CallEntry(
+                at_ms=self.history.now_ms(),
+                user_id=call.user,
+                api=API,
+                operation=operation,
+                duration_ms=seconds * 1000,
+            )
+            if outcome is not None:
+                entry = replace(
+                    entry,
+                    records=outcome.records,
+                    created=outcome.created,
+                    updated=outcome.updated,
+                    failed=outcome.failed,
+                    summary=failure_summary(outcome.statuses) if outcome.failed else "",
+                )
+            elif error is not None:
+                summary = fault_summary(error.message)
+                entry = replace(entry, fault_code=error.code, error_id=error_id, summary=summary)
+            self.history.add(entry)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from leadsync.config import Settings
 from leadsync.errors import BadParameter
-from leadsync.model import ApiUser
+from leadsync.model import ApiUser, RecordStatus
 from leadsync.soap.envelope import SoapRequest
 from leadsync.store.base import Store
 
@@ -29,6 +29,9 @@ class CallOutcome:
     created: int = 0
     updated: int = 0
     failed: int = 0
+    #: Each record's outcome, for calls that write records (read by the calls history only
+    #: when some failed).
+    statuses: Sequence[RecordStatus] = ()
 
 
 Handler = Callable[[CallContext], CallOutcome]

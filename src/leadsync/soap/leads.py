@@ -196,6 +196,7 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
         created=counts[SyncOutcome.CREATED],
         updated=counts[SyncOutcome.UPDATED],
         failed=counts[SyncOutcome.FAILED],
+        statuses=result.statuses,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
+from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
 
 T = TypeVar("T")
@@ -225,6 +226,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def faults(self) -> FaultStore: ...
+
+    @abc.abstractmethod
+    def calls(self) -> CallStore:
+        """The calls history (store/calls.py)."""
 
     @abc.abstractmethod
     def reset_leads(self) -> int:

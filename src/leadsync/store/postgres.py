@@ -36,8 +36,10 @@ from leadsync.store.base import (
     StoreFeatures,
     email_key,
 )
+from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.postgres_calls import PostgresCalls
 from leadsync.store.postgres_control import PostgresFaults, PostgresLimits, reset_leads
 from leadsync.store.postgres_lead_api import (
     STATIC_LISTS_SQL,
@@ -487,6 +489,9 @@ class PostgresStore(Store):
 
     def faults(self) -> FaultStore:
         return PostgresFaults(self)
+
+    def calls(self) -> CallStore:
+        return PostgresCalls(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

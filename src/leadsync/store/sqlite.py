@@ -32,8 +32,10 @@ from leadsync.store.base import (
     email_key,
     iter_chunks,
 )
+from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_control import SQLiteFaults, SQLiteLimits, reset_leads
 from leadsync.store.sqlite_lead_api import (
@@ -432,6 +434,9 @@ class SQLiteStore(Store):
 
     def faults(self) -> FaultStore:
         return SQLiteFaults(self)
+
+    def calls(self) -> CallStore:
+        return SQLiteCalls(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

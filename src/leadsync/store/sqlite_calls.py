@@ -1,0 +1,56 @@
+"""SQLite storage for the calls history (store/calls.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from leadsync.store.calls import (
+    CALL_COLUMNS,
+    CallCount,
+    CallEntry,
+    CallQuery,
+    CallStore,
+    counts_sql,
+    insert_params,
+    insert_sql,
+    page_sql,
+    row_to_call,
+    row_to_count,
+    trim_sql,
+)
+
+
+class _Transactional(Protocol):
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def _reader_conn(self) -> sqlite3.Connection: ...
+
+
+class SQLiteCalls(CallStore):
+    def __init__(self, store: _Transactional) -> None:
+        self._store = store
+
+    def record(self, entries: Sequence[CallEntry], keep: int) -> None:
+        with self._store._transaction() as conn:
+            conn.executemany(insert_sql("?"), [insert_params(e) for e in entries])
+            conn.execute(trim_sql("?"), (keep,))
+
+    def page(self, query: CallQuery, limit: int) -> list[CallEntry]:
+        sql, params = page_sql(query, limit, "?")
+        rows = self._store._reader_conn().execute(sql, params).fetchall()
+        return [row_to_call(row) for row in rows]
+
+    def get(self, call_id: int) -> CallEntry | None:
+        row = (
+            self._store._reader_conn()
+            .execute(f"SELECT {CALL_COLUMNS} FROM calls WHERE id = ?", (call_id,))
+            .fetchone()
+        )
+        return None if row is None else row_to_call(row)
+
+    def counts_since(self, since_ms: int) -> list[CallCount]:
+        rows = self._store._reader_conn().execute(counts_sql("?"), (since_ms,)).fetchall()
+        return [row_to_count(row) for row in rows]
