@@ -180,6 +180,7 @@ def push(
                 dedup=dedup,
                 resume=resume,
                 send_blanks=send_blanks,
+                mapping=mapping,
             )
             _push(client, source, preparer, options, reporter)
         finally:

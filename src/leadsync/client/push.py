@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -27,6 +27,7 @@ from leadsync.client.envelopes import RecordError, lead_record
 from leadsync.client.errors import ClientError
 from leadsync.client.journal import Checkpoint, Journal, JournalError, ResumeState
 from leadsync.client.models import FieldInfo, Lead, SyncResult, SyncStatus
+from leadsync.client.runcheck import difference, input_identity, shape
 from leadsync.client.validate import EMAIL_PATTERN, FieldValidator, check_value, length_only
 from leadsync.mktows.escaping import esc, needs_escaping
 
@@ -116,6 +117,8 @@ class PushOptions:
     resume: bool = False
     #: Send empty cells as empty values (which clear the field) instead of leaving them out.
     send_blanks: bool = False
+    #: ``--map``: column → field ("" leaves the column out); recorded so a resume matches.
+    mapping: dict[str, str] = field(default_factory=dict)
     #: Seconds between checkpoints (results and rejects fsync'd, journal marked).
     checkpoint_every: float = 1.0
 
@@ -422,11 +425,20 @@ class PushEngine:
         return {
             "input": os.path.abspath(self.source.path) if self.source.path != "-" else "-",
             "header": self.source.header_raw.decode(self.source.encoding, "replace"),
-            "dedup": self.options.dedup,
+            **self._run_shape(),
             "results": os.path.abspath(self.options.results_path),
             "rejects": os.path.abspath(self.options.rejects_path),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+    def _run_shape(self) -> dict[str, Any]:
+        """What a resume must find unchanged (see ``runcheck``)."""
+        options = self.options
+        try:
+            identity = input_identity(self.source.path)
+        except OSError as exc:
+            raise PushError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        return shape(options.mapping, options.dedup, options.send_blanks) | identity
 
     def _open(self) -> int:
         options = self.options
@@ -460,10 +472,13 @@ class PushEngine:
                 f"{self.options.journal_path} belongs to a push of another file "
                 "(its header differs)"
             )
-        if meta.get("dedup") != self.options.dedup:
+        different = difference(meta, self._run_shape(), self.source.path)
+        if different is not None:
             self._journal.close()
-            flag = "--dedup" if meta.get("dedup") else "--no-dedup"
-            raise PushError(f"the interrupted push used {flag}; resume it with the same flag")
+            raise PushError(
+                f"cannot resume: {different}; resume with the same options and file, or delete"
+                f" {self.options.journal_path} to start over"
+            )
         checkpoint = state.checkpoint or Checkpoint()
         try:
             self._reopen(checkpoint)
