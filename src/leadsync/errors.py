@@ -197,5 +197,11 @@ class ConfigError(Exception):
     """A setting, flag or database URL that cannot be used; shown to the user as one line."""
 
 
-class StoreUnavailable(Exception):
+class StoreError(Exception):
+    """The database failed a read or a write. Stores raise it in place of their driver's
+    errors (``store.base.driver_errors``), so nothing above ``store/`` knows sqlite3 or
+    psycopg; its text is fit to show as it is."""
+
+
+class StoreUnavailable(StoreError):
     """The database cannot be reached or opened."""

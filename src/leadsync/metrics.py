@@ -13,8 +13,6 @@ import hmac
 import ipaddress
 import os
 import shutil
-import sqlite3
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from leadsync.config import Settings
-from leadsync.errors import StoreUnavailable
+from leadsync.errors import StoreError
 from leadsync.store.control import LIMIT_CODES
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -123,10 +121,7 @@ def record_call(
 
 def is_database_error(error: BaseException) -> bool:
     """Whether an unexpected error came from the database (or its driver)."""
-    if isinstance(error, StoreUnavailable | sqlite3.Error):
-        return True
-    psycopg = sys.modules.get("psycopg")
-    return psycopg is not None and isinstance(error, psycopg.Error)
+    return isinstance(error, StoreError)
 
 
 def exposition() -> bytes:

@@ -14,13 +14,13 @@ import click
 from leadsync import __version__
 from leadsync.cli.setting_options import setting_option
 from leadsync.config import BY_NAME
-from leadsync.errors import ConfigError, StoreUnavailable
+from leadsync.errors import ConfigError, StoreError
 from leadsync.store.base import AlreadyExists, SchemaMissing, SchemaTooNew, SchemaTooOld
 
 #: Exceptions whose text is meant for the user as it is.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
-    StoreUnavailable,
+    StoreError,
     AlreadyExists,
     SchemaMissing,
     SchemaTooNew,
@@ -59,24 +59,12 @@ class LeadsyncGroup(click.Group):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            raise click.ClickException(str(exc)) from None
-        except _driver_errors() as exc:
-            raise click.ClickException(f"database error: {_one_line(exc)}") from None
+            raise click.ClickException(_one_line(exc)) from None
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _driver_errors() -> tuple[type[Exception], ...]:
-    import sqlite3
-
-    errors: list[type[Exception]] = [sqlite3.Error]
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is not None:
-        errors.append(psycopg.Error)
-    return tuple(errors)
 
 
 @click.group(cls=LeadsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

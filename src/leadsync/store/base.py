@@ -3,17 +3,22 @@
 Writes happen inside ``Store.write()``: one atomic transaction that either commits every
 change of a call or none. Backends serialise or lock so that two calls deduping the same
 email never both create a lead (see ``LeadWriter.lock_keys``).
+
+Backends raise only leadsync's own errors: ``AlreadyExists`` and the schema errors below,
+and ``leadsync.errors.StoreError`` (``StoreUnavailable`` when the database cannot be reached)
+for whatever their driver reports; ``driver_errors`` does the translation.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from leadsync.errors import StoreError, StoreUnavailable
 from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
@@ -35,6 +40,30 @@ class SchemaTooOld(Exception):
 
 class SchemaMissing(SchemaTooOld):
     """The database holds no leadsync schema at all (or, for SQLite, does not exist)."""
+
+
+@contextmanager
+def driver_errors(
+    where: str,
+    driver: tuple[type[Exception], ...],
+    unavailable: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """Runs its body with the driver's exceptions turned into leadsync's own: ``unavailable``
+    ones (a lost connection) into ``StoreUnavailable``, the other ``driver`` ones into
+    ``StoreError``, both saying ``where`` ("PostgreSQL at HOST:PORT/DB") and the driver's
+    first line. Every backend method that reaches the driver runs inside it."""
+    try:
+        yield
+    except unavailable as exc:
+        raise StoreUnavailable(f"{where}: {first_line(exc)}") from exc
+    except driver as exc:
+        raise StoreError(f"{where}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (drivers add hints and context lines)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)

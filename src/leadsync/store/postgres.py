@@ -34,7 +34,9 @@ from leadsync.store.base import (
     LeadWriter,
     Store,
     StoreFeatures,
+    driver_errors,
     email_key,
+    first_line,
 )
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
@@ -151,11 +153,6 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
         _utc(lead.created_at),
         _utc(lead.updated_at),
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0].strip() if lines else type(exc).__name__
 
 
 class _PgReader(LeadApiReads, LeadReader):
@@ -279,7 +276,7 @@ class PostgresStore(Store):
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error as exc:
-            raise ConfigError(f"bad PostgreSQL URL: {_first_line(exc)}") from exc
+            raise ConfigError(f"bad PostgreSQL URL: {first_line(exc)}") from exc
         host = params.get("host") or params.get("hostaddr") or "localhost"
         self._where = f"{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
         kwargs: dict[str, Any] = {"autocommit": True}
@@ -295,7 +292,7 @@ class PostgresStore(Store):
                 pass
         except psycopg.Error as exc:
             raise StoreUnavailable(
-                f"cannot connect to PostgreSQL at {self._where}: {_first_line(exc)}"
+                f"cannot connect to PostgreSQL at {self._where}: {first_line(exc)}"
             ) from exc
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
@@ -313,19 +310,19 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             self._pool.close()
             raise StoreUnavailable(
-                f"cannot connect to PostgreSQL at {self._where}: {_first_line(exc)}"
+                f"cannot connect to PostgreSQL at {self._where}: {first_line(exc)}"
             ) from exc
 
     def close(self) -> None:
         self._pool.close()
 
     # -- connections ----------------------------------------------------------------------
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise StoreUnavailable(f"PostgreSQL at {self._where}: {_first_line(exc)}") from exc
+    def _errors(self) -> AbstractContextManager[None]:
+        return driver_errors(
+            f"PostgreSQL at {self._where}",
+            (psycopg.Error,),
+            unavailable=(psycopg.OperationalError, psycopg.InterfaceError),
+        )
 
     def _first(self, query: str, params: Params | None) -> tuple[Conn, list[Row]]:
         """Run a call's first statement, on a pooled connection that turns out to be alive.

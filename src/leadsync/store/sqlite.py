@@ -29,6 +29,7 @@ from leadsync.store.base import (
     SchemaMissing,
     Store,
     StoreFeatures,
+    driver_errors,
     email_key,
     iter_chunks,
 )
@@ -253,25 +254,32 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
-        self._writer = self._connect()
+        with self._errors():
+            self._writer = self._connect()
+            try:
+                self._check_writer(create)
+            except BaseException:
+                self._writer.close()
+                raise
+        self._checkpointer = Checkpointer(self._connect)
+
+    def _check_writer(self, create: bool) -> None:
+        """The file is a database fit for leadsync (or may become one), in WAL mode."""
         try:
             # Batches are read and written as JSON arrays (built in since SQLite 3.38).
             self._writer.execute("SELECT json_array()")
         except sqlite3.OperationalError as exc:
-            self._writer.close()
             raise StoreUnavailable(
                 f"SQLite {sqlite3.sqlite_version} was built without its JSON functions,"
                 " which leadsync needs: use a build with JSON1 (any 3.38 or newer)"
             ) from exc
         if not create and not _has_version_table(self._writer):
-            self._writer.close()
             raise SchemaMissing(
                 f"{self.path} holds no leadsync schema (is it the right file?); "
                 "run 'leadsync db upgrade' to create it"
             )
         self._writer.execute("PRAGMA journal_mode = WAL")
         self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
-        self._checkpointer = Checkpointer(self._connect)
 
     # -- connections ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -312,9 +320,17 @@ class SQLiteStore(Store):
         for conn in conns:
             conn.close()
 
+    def _errors(self) -> AbstractContextManager[None]:
+        return driver_errors(f"SQLite database {self.path}", (sqlite3.Error,))
+
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One read-only statement's rows, on this thread's reader connection."""
+        with self._errors():
+            return self._reader_conn().execute(query, params).fetchall()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock, self._errors():
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -378,21 +394,15 @@ class SQLiteStore(Store):
         return ApiUser(user_id, encryption_key, from_us(created))
 
     def get_user(self, user_id: str) -> ApiUser | None:
-        row = (
-            self._reader_conn()
-            .execute(
-                "SELECT user_id, encryption_key, created_at FROM api_users WHERE user_id = ?",
-                (user_id,),
-            )
-            .fetchone()
+        rows = self._fetch(
+            "SELECT user_id, encryption_key, created_at FROM api_users WHERE user_id = ?",
+            (user_id,),
         )
-        return ApiUser(row[0], row[1], from_us(row[2])) if row else None
+        return ApiUser(rows[0][0], rows[0][1], from_us(rows[0][2])) if rows else None
 
     def list_users(self) -> list[ApiUser]:
-        rows = (
-            self._reader_conn()
-            .execute("SELECT user_id, encryption_key, created_at FROM api_users ORDER BY user_id")
-            .fetchall()
+        rows = self._fetch(
+            "SELECT user_id, encryption_key, created_at FROM api_users ORDER BY user_id"
         )
         return [ApiUser(r[0], r[1], from_us(r[2])) for r in rows]
 
@@ -403,11 +413,7 @@ class SQLiteStore(Store):
 
     # -- fields ---------------------------------------------------------------------------
     def custom_fields(self) -> list[FieldDef]:
-        rows = (
-            self._reader_conn()
-            .execute("SELECT name, type FROM custom_fields ORDER BY name")
-            .fetchall()
-        )
+        rows = self._fetch("SELECT name, type FROM custom_fields ORDER BY name")
         return [FieldDef(r[0], FieldType(r[1]), custom=True) for r in rows]
 
     def add_custom_field(self, field: FieldDef) -> None:
@@ -426,7 +432,8 @@ class SQLiteStore(Store):
             return add_static_list(conn, name, now_us())
 
     def static_lists(self) -> list[StaticList]:
-        return static_lists(self._reader_conn())
+        with self._errors():
+            return static_lists(self._reader_conn())
 
     # -- call limits, fault rules, reset -------------------------------------------------
     def limits(self) -> LimitStore:
@@ -453,12 +460,13 @@ class SQLiteStore(Store):
     def read(self) -> AbstractContextManager[LeadReader]:
         @contextmanager
         def reader() -> Iterator[LeadReader]:
-            conn = self._reader_conn()
-            conn.execute("BEGIN")
-            try:
-                yield _SQLiteReader(conn)
-            finally:
-                conn.execute("COMMIT")
+            with self._errors():
+                conn = self._reader_conn()
+                conn.execute("BEGIN")
+                try:
+                    yield _SQLiteReader(conn)
+                finally:
+                    conn.execute("COMMIT")
 
         return reader()
 

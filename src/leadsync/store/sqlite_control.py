@@ -36,7 +36,7 @@ from leadsync.store.control import (
 class _Transactional(Protocol):
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
-    def _reader_conn(self) -> sqlite3.Connection: ...
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 _LIMIT_COLUMNS = (
@@ -78,19 +78,15 @@ class SQLiteLimits(LimitStore):
         self._store = store
 
     def overrides(self, user_id: str) -> LimitValues:
-        row = (
-            self._store._reader_conn()
-            .execute(
-                "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
-                " FROM user_limits WHERE user_id = ?",
-                (user_id,),
-            )
-            .fetchone()
+        rows = self._store._fetch(
+            "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
+            " FROM user_limits WHERE user_id = ?",
+            (user_id,),
         )
-        return _overrides(row) if row else LimitValues()
+        return _overrides(rows[0]) if rows else LimitValues()
 
     def limited_users(self) -> frozenset[str]:
-        rows = self._store._reader_conn().execute(_LIMITED_USERS).fetchall()
+        rows = self._store._fetch(_LIMITED_USERS)
         return frozenset(row[0] for row in rows)
 
     def update_limits(self, user_id: str, changes: Mapping[str, int | None]) -> LimitValues:
@@ -185,7 +181,7 @@ class SQLiteLimits(LimitStore):
         if user_id is not None:
             sql += " WHERE user_id = ?"
             params = (user_id,)
-        rows = self._store._reader_conn().execute(sql + " ORDER BY user_id", params).fetchall()
+        rows = self._store._fetch(sql + " ORDER BY user_id", params)
         return [
             _usage(row[0], row[1:], now_ms=now_ms, day=day, window_ms=window_ms) for row in rows
         ]
@@ -258,11 +254,7 @@ class SQLiteFaults(FaultStore):
         return [row_to_rule(row) for row in rows]
 
     def rules(self) -> list[FaultRule]:
-        rows = (
-            self._store._reader_conn()
-            .execute(f"SELECT {RULE_COLUMNS} FROM fault_rules ORDER BY id")
-            .fetchall()
-        )
+        rows = self._store._fetch(f"SELECT {RULE_COLUMNS} FROM fault_rules ORDER BY id")
         return [row_to_rule(row) for row in rows]
 
     def remove(self, rule_id: int | None = None) -> int:
