@@ -88,7 +88,7 @@ class SoapService:
             # Only a value stored by some other way in can hold one (docs/compatibility.md,
             # "Characters"); the answer says so rather than dropping the character.
             refusal = InternalError(f"Internal Error: a stored value {refused}")
-            self._log(call, started, None, refusal.code)
+            self._log(call, started, None, refusal)
             return 500, render_fault(refusal)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:12]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from leadsync.store.calls import (
     CALL_COLUMNS,
@@ -26,7 +26,7 @@ from leadsync.store.calls import (
 class _Transactional(Protocol):
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
-    def _reader_conn(self) -> sqlite3.Connection: ...
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 class SQLiteCalls(CallStore):
@@ -40,17 +40,13 @@ class SQLiteCalls(CallStore):
 
     def page(self, query: CallQuery, limit: int) -> list[CallEntry]:
         sql, params = page_sql(query, limit, "?")
-        rows = self._store._reader_conn().execute(sql, params).fetchall()
+        rows = self._store._fetch(sql, params)
         return [row_to_call(row) for row in rows]
 
     def get(self, call_id: int) -> CallEntry | None:
-        row = (
-            self._store._reader_conn()
-            .execute(f"SELECT {CALL_COLUMNS} FROM calls WHERE id = ?", (call_id,))
-            .fetchone()
-        )
-        return None if row is None else row_to_call(row)
+        rows = self._store._fetch(f"SELECT {CALL_COLUMNS} FROM calls WHERE id = ?", (call_id,))
+        return row_to_call(rows[0]) if rows else None
 
     def counts_since(self, since_ms: int) -> list[CallCount]:
-        rows = self._store._reader_conn().execute(counts_sql("?"), (since_ms,)).fetchall()
+        rows = self._store._fetch(counts_sql("?"), (since_ms,))
         return [row_to_count(row) for row in rows]
