@@ -16,6 +16,7 @@ from leadsync.admin import admin_routes, shape_calls
 from leadsync.config import Settings, from_env
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
+from leadsync.rest.app import RestApi, RestMount, RestService
 from leadsync.soap.endpoint import SoapService, soap_route
 from leadsync.store import Store, open_store
 
@@ -47,10 +48,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    rest = RestService(store, settings)
+    app.add_middleware(RestMount, rest=RestApi(rest))
     shape_calls(app, settings)
     app.state.store = store
     app.state.settings = settings
     app.state.call_history = service.history
+    app.state.rest = rest
     return app
 
 

@@ -258,6 +258,13 @@ class Settings:
         joined_by="; ",
     )
     seed: str = setting("", "Seed of the fault rules that name none.", flag="--seed")
+    # The REST API (docs/rest.md).
+    rest_query_token: bool = setting(
+        False,
+        "REST: also accept the access token as the access_token query parameter, which"
+        " Marketo stopped accepting in 2026 (default: the Authorization header only).",
+        flag="--rest-query-token/--no-rest-query-token",
+    )
     # Monitoring (docs/deployment.md, Metrics).
     metrics: bool = setting(
         True,

@@ -205,3 +205,169 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached or opened."""
+
+
+# -- REST API codes (docs/rest.md) --------------------------------------------------------
+# Marketo's REST codes travel as strings in ``errors[].code`` and ``reasons[].code``. They
+# share no numbers with the SOAP codes above, so they are a family of their own.
+
+
+class RestError(Exception):
+    """A request-level REST error: HTTP 200 with ``success:false`` and this code."""
+
+    code: ClassVar[str] = "611"
+    short: ClassVar[str] = "System error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.short
+        super().__init__(self.message)
+
+
+class AccessTokenMissing(RestError):
+    code = "600"
+    short = "Access token not specified"
+
+
+class AccessTokenInvalid(RestError):
+    code = "601"
+    short = "Access token invalid"
+
+
+class AccessTokenExpired(RestError):
+    code = "602"
+    short = "Access token expired"
+
+
+class RestAccessDenied(RestError):
+    code = "603"
+    short = "Access denied"
+
+
+class MethodNotSupported(RestError):
+    code = "605"
+    short = "HTTP Method not supported"
+
+
+class RestRateLimit(RestError):
+    code = "606"
+    short = "Max rate limit exceeded"
+
+
+class DailyQuotaReached(RestError):
+    code = "607"
+    short = "Daily quota reached"
+
+
+class InvalidJson(RestError):
+    code = "609"
+    short = "Invalid JSON"
+
+
+class ResourceNotFound(RestError):
+    code = "610"
+    short = "Requested resource not found"
+
+
+class RestSystemError(RestError):
+    code = "611"
+    short = "System error"
+
+
+class InvalidContentType(RestError):
+    code = "612"
+    short = "Invalid Content Type"
+
+
+class ConcurrentAccessLimit(RestError):
+    code = "615"
+    short = "Concurrent access limit reached"
+
+
+class BlankValue(RestError):
+    code = "701"
+    short = "cannot be blank"
+
+
+class InvalidValue(RestError):
+    code = "1001"
+    short = "Invalid value"
+
+
+class MissingParameter(RestError):
+    code = "1002"
+    short = "Missing value for required parameter"
+
+
+class InvalidData(RestError):
+    code = "1003"
+    short = "Invalid data"
+
+
+class RestLeadNotFound(RestError):
+    code = "1004"
+    short = "Lead not found"
+
+
+class FieldNotFound(RestError):
+    code = "1006"
+    short = "Field not found"
+
+
+class FieldNotSupported(RestError):
+    code = "1011"
+    short = "Field not supported"
+
+
+class InvalidCookie(RestError):
+    code = "1012"
+    short = "Invalid cookie value"
+
+
+class ObjectNotFound(RestError):
+    code = "1013"
+    short = "Object not found"
+
+
+class TooManyMergeIds(RestError):
+    code = "1080"
+    short = "Too many ids in leadIds"
+
+
+REST_CATALOGUE: dict[str, type[RestError]] = {
+    cls.code: cls
+    for cls in (
+        AccessTokenMissing,
+        AccessTokenInvalid,
+        AccessTokenExpired,
+        RestAccessDenied,
+        MethodNotSupported,
+        RestRateLimit,
+        DailyQuotaReached,
+        InvalidJson,
+        ResourceNotFound,
+        RestSystemError,
+        InvalidContentType,
+        ConcurrentAccessLimit,
+        BlankValue,
+        InvalidValue,
+        MissingParameter,
+        InvalidData,
+        RestLeadNotFound,
+        FieldNotFound,
+        FieldNotSupported,
+        InvalidCookie,
+        ObjectNotFound,
+        TooManyMergeIds,
+    )
+}
+
+
+def rest_error_for_code(code: str, message: str | None = None) -> RestError:
+    """The REST catalogue's error for ``code`` (fault injection); unknown codes keep their
+    number with a generic message."""
+    cls = REST_CATALOGUE.get(code)
+    if cls is not None:
+        return cls(message)
+    error = RestError(message or f"Error {code}")
+    error.code = code  # type: ignore[misc]
+    return error

@@ -36,6 +36,11 @@ class FieldDef:
     custom: bool = False
     #: A display name, as describeMObject shows it.
     display_name: str = ""
+    #: The REST API's name for it (``firstName``); empty for a field REST does not show.
+    #: Custom fields use ``name`` on both APIs.
+    rest_name: str = ""
+    #: Marketo's field id (Describe Lead's ``id``); 0 when leadsync assigns one.
+    field_id: int = 0
 
 
 class ForeignSysType(enum.StrEnum):
@@ -142,3 +147,22 @@ class Activity:
     #: (name, value) pairs in the order they are shown.
     attributes: tuple[tuple[str, str], ...]
     campaign: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiService:
+    """A REST API client: Marketo's "custom service", a client id and its secret."""
+
+    client_id: str
+    name: str
+    client_secret: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A REST access token issued to a service by the identity endpoint."""
+
+    token: str
+    client_id: str
+    expires_at: datetime

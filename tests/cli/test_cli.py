@@ -125,11 +125,16 @@ def test_serve_creates_a_user_when_none_exists_and_prints_the_endpoint(tmp_path:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().decode() for _ in range(5)]
+        lines = [proc.stdout.readline().decode() for _ in range(11)]
         assert lines[0] == "Created an API user (no user existed):\n"
         user_id = lines[1].split()[-1]
         key = lines[2].split()[-1]
-        assert lines[4] == f"SOAP endpoint: http://127.0.0.1:{port}/soap/mktows/2_2\n"
+        assert lines[3] == "Created a REST API service (no service existed):\n"
+        client_id = lines[4].split()[-1]
+        client_secret = lines[5].split()[-1]
+        assert lines[7] == f"SOAP endpoint: http://127.0.0.1:{port}/soap/mktows/2_2\n"
+        assert lines[9] == f"REST base URL: http://127.0.0.1:{port}/rest\n"
+        assert lines[10] == f"REST identity URL: http://127.0.0.1:{port}/identity\n"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -143,6 +148,9 @@ def test_serve_creates_a_user_when_none_exists_and_prints_the_endpoint(tmp_path:
     listed = run_cli("users", "list", "--database", db_url(tmp_path))
     assert listed.stdout.startswith(user_id + "\t")
     assert len(key) == 40
+    services = run_cli("services", "list", "--database", db_url(tmp_path))
+    assert services.stdout.startswith(client_id + "\t")
+    assert len(client_secret) == 32
 
 
 def test_version() -> None:

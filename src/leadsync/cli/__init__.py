@@ -78,7 +78,17 @@ database_option = setting_option("database_url", envvar=BY_NAME["database_url"].
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
-    from leadsync.cli import config_cmd, db, fields, lists, push, reset, serve, users  # noqa: F401
+    from leadsync.cli import (  # noqa: F401
+        config_cmd,
+        db,
+        fields,
+        lists,
+        push,
+        reset,
+        serve,
+        services,
+        users,
+    )
 
 
 _register()

@@ -1,4 +1,4 @@
-"""``leadsync serve``: run the SOAP server."""
+"""``leadsync serve``: run the server (SOAP and REST)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import click
 
@@ -15,6 +16,7 @@ from leadsync.cli.serve_options import serve_options, settings_from_flags
 from leadsync.config import Settings, as_environment
 from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
+from leadsync.operations.identity import create_service
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
 
@@ -22,7 +24,7 @@ from leadsync.store import open_store
 @main.command()
 @serve_options
 def serve(no_migrate: bool, **flags: object) -> None:
-    """Run the SOAP server."""
+    """Run the server: the SOAP API, the REST API and the admin API."""
     settings = settings_from_flags(flags)
     configure_logging(settings.log_level)
     store = open_store(settings.database_url, migrate=not no_migrate)
@@ -33,6 +35,11 @@ def serve(no_migrate: bool, **flags: object) -> None:
             click.echo("Created an API user (no user existed):")
             click.echo(f"  user id:        {user_id}")
             click.echo(f"  encryption key: {key}")
+        if not store.services().list_services():
+            service = create_service(store, "leadsync", datetime.now(UTC))
+            click.echo("Created a REST API service (no service existed):")
+            click.echo(f"  client id:      {service.client_id}")
+            click.echo(f"  client secret:  {service.client_secret}")
         notes = prepare(store, settings, wsdl_operations())
     except BaseException:
         store.close()
@@ -42,6 +49,8 @@ def serve(no_migrate: bool, **flags: object) -> None:
         f"SOAP endpoint: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2"
     )
     click.echo(f"WSDL: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2?WSDL")
+    click.echo(f"REST base URL: http://{_display_host(settings.host)}:{settings.port}/rest")
+    click.echo(f"REST identity URL: http://{_display_host(settings.host)}:{settings.port}/identity")
     for note in notes:
         click.echo(note)
     _run(settings, store)

@@ -62,6 +62,11 @@ _SIZES = {
 }
 
 
+def field_size(field_type: FieldType) -> int | None:
+    """The most a field of this type holds (characters, bytes for text, digits)."""
+    return _SIZES.get(field_type)
+
+
 def list_objects() -> list[str]:
     return list(DESCRIBABLE)
 

@@ -1,5 +1,9 @@
 """The lead field catalogue (standard fields of spec §13.2 plus custom ones) and typing.
 
+Each standard field carries its SOAP name (``FirstName``), its REST name (``firstName``)
+and Marketo's field id, as a real Describe Lead shows them (real-describe-2021.json); a
+custom field has one name on both APIs.
+
 Values arrive as text; each is converted to its field's type before anything is written,
 so a value that does not fit fails its record alone.
 """
@@ -15,53 +19,54 @@ from leadsync.model import FieldDef, FieldType, Value
 
 _S = FieldType.STRING
 STANDARD_FIELDS: tuple[FieldDef, ...] = tuple(
-    FieldDef(name, ftype, display_name=display)
-    for name, ftype, display in (
-        ("Address", FieldType.TEXT, "Address"),
-        ("AnnualRevenue", FieldType.CURRENCY, "Annual Revenue"),
-        ("AnonymousIP", _S, "Anonymous IP"),
-        ("BillingCity", _S, "Billing City"),
-        ("BillingCountry", _S, "Billing Country"),
-        ("BillingPostalCode", _S, "Billing Postal Code"),
-        ("BillingState", _S, "Billing State"),
-        ("BillingStreet", FieldType.TEXT, "Billing Address"),
-        ("City", _S, "City"),
-        ("Company", _S, "Company Name"),
-        ("Country", _S, "Country"),
-        ("DateofBirth", FieldType.DATE, "Date of Birth"),
-        ("Department", _S, "Department"),
-        ("DoNotCall", FieldType.BOOLEAN, "Do Not Call"),
-        ("DoNotCallReason", _S, "Do Not Call Reason"),
-        ("Email", FieldType.EMAIL, "Email Address"),
-        ("Fax", FieldType.PHONE, "Fax Number"),
-        ("FirstName", _S, "First Name"),
-        ("Industry", _S, "Industry"),
-        ("InferredCompany", _S, "Inferred Company"),
-        ("InferredCountry", _S, "Inferred Country"),
-        ("LastName", _S, "Last Name"),
-        ("LeadRole", _S, "Role"),
-        ("LeadScore", FieldType.INTEGER, "Lead Score"),
-        ("LeadSource", _S, "Lead Source"),
-        ("LeadStatus", _S, "Lead Status"),
-        ("MainPhone", FieldType.PHONE, "Main Phone"),
-        ("Marketo Jigsaw Contact Id", _S, "Marketo Jigsaw Contact Id"),
-        ("Marketo Jigsaw Contact Status", _S, "Marketo Jigsaw Contact Status"),
-        ("MiddleName", _S, "Middle Name"),
-        ("MobilePhone", FieldType.PHONE, "Mobile Phone Number"),
-        ("NumberOfEmployees", FieldType.INTEGER, "Num Employees"),
-        ("Phone", FieldType.PHONE, "Phone Number"),
-        ("PostalCode", _S, "Postal Code"),
-        ("Rating", _S, "Account Rating"),
-        ("Salutation", _S, "Salutation"),
-        ("SICCode", _S, "SIC Code"),
-        ("Site", _S, "Site"),
-        ("State", _S, "State"),
-        ("Title", _S, "Job Title"),
-        ("Unsubscribed", FieldType.BOOLEAN, "Unsubscribed"),
-        ("UnsubscribedReason", FieldType.TEXT, "Unsubscribed Reason"),
-        ("Website", FieldType.URL, "Website"),
+    FieldDef(name, ftype, display_name=display, rest_name=rest, field_id=field_id)
+    for name, ftype, display, rest, field_id in (
+        ("Address", FieldType.TEXT, "Address", "address", 63),
+        ("AnnualRevenue", FieldType.CURRENCY, "Annual Revenue", "annualRevenue", 15),
+        ("AnonymousIP", _S, "Anonymous IP", "anonymousIP", 103),
+        ("BillingCity", _S, "Billing City", "billingCity", 7),
+        ("BillingCountry", _S, "Billing Country", "billingCountry", 9),
+        ("BillingPostalCode", _S, "Billing Postal Code", "billingPostalCode", 10),
+        ("BillingState", _S, "Billing State", "billingState", 8),
+        ("BillingStreet", FieldType.TEXT, "Billing Address", "billingStreet", 6),
+        ("City", _S, "City", "city", 64),
+        ("Company", _S, "Company Name", "company", 4),
+        ("Country", _S, "Country", "country", 66),
+        ("DateofBirth", FieldType.DATE, "Date of Birth", "dateOfBirth", 62),
+        ("Department", _S, "Department", "department", 126),
+        ("DoNotCall", FieldType.BOOLEAN, "Do Not Call", "doNotCall", 82),
+        ("DoNotCallReason", _S, "Do Not Call Reason", "doNotCallReason", 84),
+        ("Email", FieldType.EMAIL, "Email Address", "email", 56),
+        ("Fax", FieldType.PHONE, "Fax Number", "fax", 59),
+        ("FirstName", _S, "First Name", "firstName", 53),
+        ("Industry", _S, "Industry", "industry", 17),
+        ("InferredCompany", _S, "Inferred Company", "inferredCompany", 104),
+        ("InferredCountry", _S, "Inferred Country", "inferredCountry", 105),
+        ("LastName", _S, "Last Name", "lastName", 55),
+        ("LeadRole", _S, "Role", "leadRole", 143),
+        ("LeadScore", FieldType.INTEGER, "Lead Score", "leadScore", 146),
+        ("LeadSource", _S, "Lead Source", "leadSource", 144),
+        ("LeadStatus", _S, "Lead Status", "leadStatus", 145),
+        ("MainPhone", FieldType.PHONE, "Main Phone", "mainPhone", 12),
+        ("Marketo Jigsaw Contact Id", _S, "Marketo Jigsaw Contact Id", "", 0),
+        ("Marketo Jigsaw Contact Status", _S, "Marketo Jigsaw Contact Status", "", 0),
+        ("MiddleName", _S, "Middle Name", "middleName", 54),
+        ("MobilePhone", FieldType.PHONE, "Mobile Phone Number", "mobilePhone", 58),
+        ("NumberOfEmployees", FieldType.INTEGER, "Num Employees", "numberOfEmployees", 16),
+        ("Phone", FieldType.PHONE, "Phone Number", "phone", 57),
+        ("PostalCode", _S, "Postal Code", "postalCode", 67),
+        ("Rating", _S, "Account Rating", "rating", 160),
+        ("Salutation", _S, "Salutation", "salutation", 52),
+        ("SICCode", _S, "SIC Code", "sicCode", 18),
+        ("Site", _S, "Site", "site", 5),
+        ("State", _S, "State", "state", 65),
+        ("Title", _S, "Job Title", "title", 60),
+        ("Unsubscribed", FieldType.BOOLEAN, "Unsubscribed", "unsubscribed", 79),
+        ("UnsubscribedReason", FieldType.TEXT, "Unsubscribed Reason", "unsubscribedReason", 81),
+        ("Website", FieldType.URL, "Website", "website", 11),
     )
 )
+
 
 #: Names a custom field may not take: the record's own keys and the standard fields.
 RESERVED_NAMES = frozenset(
@@ -92,6 +97,11 @@ class FieldCatalogue:
         # Names as clients usually spell them, looked up without case folding.
         self.exact: dict[str, FieldDef] = {f.name: f for f in self.fields.values()}
         self.email: FieldDef = self.exact["Email"]
+        #: By REST name (``firstName``); fields with no REST name are absent.
+        self.rest: dict[str, FieldDef] = {
+            f.rest_name or f.name: f for f in self.fields.values() if f.rest_name or f.custom
+        }
+        self._rest_folded = {name.casefold(): f for name, f in self.rest.items()}
         #: The fields among those whose text is stored as sent (see PLAIN_STRING_TYPES).
         self.plain: dict[str, FieldDef] = {
             name: f for name, f in self.exact.items() if f.type in PLAIN_STRING_TYPES
@@ -99,6 +109,9 @@ class FieldCatalogue:
 
     def get(self, name: str) -> FieldDef | None:
         return self.exact.get(name) or self.fields.get(name.casefold())
+
+    def by_rest_name(self, name: str) -> FieldDef | None:
+        return self.rest.get(name) or self._rest_folded.get(name.casefold())
 
     def all(self) -> list[FieldDef]:
         return sorted(self.fields.values(), key=lambda f: f.name.casefold())

@@ -22,6 +22,7 @@ from leadsync.errors import StoreError, StoreUnavailable
 from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
+from leadsync.store.services import ServiceStore
 
 T = TypeVar("T")
 
@@ -255,6 +256,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def faults(self) -> FaultStore: ...
+
+    # -- REST API services and their tokens (docs/rest.md) --------------------------------
+    @abc.abstractmethod
+    def services(self) -> ServiceStore: ...
 
     @abc.abstractmethod
     def calls(self) -> CallStore:

@@ -50,6 +50,8 @@ from leadsync.store.postgres_lead_api import (
     add_static_list,
     static_lists,
 )
+from leadsync.store.postgres_services import PostgresServices
+from leadsync.store.services import ServiceStore
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
@@ -489,6 +491,9 @@ class PostgresStore(Store):
 
     def calls(self) -> CallStore:
         return PostgresCalls(self)
+
+    def services(self) -> ServiceStore:
+        return PostgresServices(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

@@ -36,6 +36,7 @@ from leadsync.store.base import (
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.services import ServiceStore
 from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_control import SQLiteFaults, SQLiteLimits, reset_leads
@@ -46,6 +47,7 @@ from leadsync.store.sqlite_lead_api import (
     static_lists,
 )
 from leadsync.store.sqlite_rows import JsonInsert, SparseUpdate
+from leadsync.store.sqlite_services import SQLiteServices
 
 _BUSY_TIMEOUT_MS = 60_000
 #: SQLite's default limit on host parameters is 32766; stay far below it.
@@ -444,6 +446,9 @@ class SQLiteStore(Store):
 
     def calls(self) -> CallStore:
         return SQLiteCalls(self)
+
+    def services(self) -> ServiceStore:
+        return SQLiteServices(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

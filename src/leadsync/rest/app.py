@@ -1,0 +1,239 @@
+"""The REST API as an ASGI app, and the mount that sends it its paths.
+
+Each call is answered in a worker thread (a write never blocks the event loop). The order
+of checks: sizes (HTTP 413/414), the resource (610), the method (605), the token (600,
+601, 602), then the handler; whatever goes wrong, the client gets Marketo's envelope, an
+unexpected error being a 611 whose id is in the log.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import anyio
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from leadsync.config import Settings
+from leadsync.errors import (
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    MethodNotSupported,
+    ResourceNotFound,
+    RestError,
+    RestSystemError,
+)
+from leadsync.model import AccessToken
+from leadsync.operations.identity import TOKEN_LIFETIME_S, check_token
+from leadsync.rest.identity import IDENTITY_HEADERS, IDENTITY_PATH, token_endpoint
+from leadsync.rest.request import RestRequest
+from leadsync.rest.routes import RestCall, Router
+from leadsync.rest.wire import (
+    JSON_TYPE,
+    MAX_BODY_BYTES,
+    MAX_URI_BYTES,
+    error_body,
+    remove_dot_segments,
+    request_id,
+    success_body,
+)
+from leadsync.store.base import Store
+
+log = logging.getLogger("leadsync.rest")
+REST_PREFIXES = ("/rest/", "/identity/", "/bulk/")
+#: Responses shorter than this go uncompressed even when the client accepts gzip.
+_GZIP_MIN_BYTES = 1024
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RestService:
+    """Turns one request into one response; knows no ASGI."""
+
+    def __init__(
+        self, store: Store, settings: Settings, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.router = Router()
+        self.threads = settings.threads or (2 if store.features.embedded else 4)
+
+    def process(self, request: RestRequest) -> Response:
+        if request.path == IDENTITY_PATH:
+            status, body = token_endpoint(self.store, request, self.clock(), TOKEN_LIFETIME_S)
+            return status, {"Content-Type": JSON_TYPE, **IDENTITY_HEADERS}, body
+        started = time.perf_counter()
+        rid = request_id()
+        code = "-"
+        try:
+            body = success_body(rid, self._dispatch(request))
+        except RestError as error:
+            code = error.code
+            body = error_body(rid, error)
+        except Exception:
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("error id=%s %s %s", error_id, request.method, request.path)
+            code = RestSystemError.code
+            body = error_body(rid, RestSystemError(f"System error, error id {error_id}"))
+        log.info(
+            "rest %s %s code=%s ms=%.1f",
+            request.method,
+            request.path,
+            code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return 200, {"Content-Type": JSON_TYPE}, body
+
+    def _dispatch(self, request: RestRequest) -> dict[str, object]:
+        method = request.method
+        found = self.router.match(request.path)
+        handler = found[0].handlers.get(method) if found else None
+        if handler is None:
+            marketo = self.router.not_emulated(method, request.path)
+            if marketo is not None and (marketo.method == method or found is None):
+                raise ResourceNotFound(
+                    f"Requested resource not found: {marketo.name}"
+                    f" ({marketo.method} {marketo.template}) is not emulated by leadsync"
+                )
+            if found is None:
+                raise ResourceNotFound(f"Requested resource not found: {request.path}")
+            raise MethodNotSupported(f"Request method '{method}' not supported")
+        assert found is not None
+        token = self._authenticate(request)
+        call = RestCall(self.store, self.settings, request, token, self.clock(), found[1])
+        return handler(call)
+
+    def _authenticate(self, request: RestRequest) -> AccessToken:
+        header = request.authorization
+        if header:
+            scheme, _, value = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise AccessTokenInvalid()
+            return check_token(self.store, value, self.clock())
+        legacy = request.param("access_token")
+        if legacy is not None:
+            if not self.settings.rest_query_token:
+                raise AccessTokenInvalid(
+                    "Access token invalid: send it in the Authorization header"
+                    " (Authorization: Bearer <token>); the access_token parameter is no"
+                    " longer accepted"
+                )
+            return check_token(self.store, legacy, self.clock())
+        raise AccessTokenMissing()
+
+
+class RestApi:
+    """The ASGI side: bounds, the body, a worker thread, gzip."""
+
+    def __init__(self, service: RestService) -> None:
+        self.service = service
+        # Made on first use: a limiter belongs to the event loop that serves the calls.
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"")
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        if len(raw_path) + len(query) + 1 > MAX_URI_BYTES:
+            await _plain(send, 414, b"Request-URI Too Long\n")
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await _read_body(receive, headers, MAX_BODY_BYTES)
+        if body is None:
+            await _plain(send, 413, b"Request Entity Too Large\n")
+            return
+        request = RestRequest(
+            http_method=scope["method"].upper(),
+            path=scope["path"],
+            query_string=query.decode("latin-1"),
+            body=body,
+            content_type=headers.get("content-type", ""),
+            authorization=headers.get("authorization"),
+        )
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.service.threads)
+        gzip_ok = "gzip" in headers.get("accept-encoding", "").lower()
+        status, out_headers, out = await anyio.to_thread.run_sync(
+            _answer, self.service, request, gzip_ok, limiter=self._limiter
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in out_headers.items()
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": out})
+
+
+def _answer(service: RestService, request: RestRequest, gzip_ok: bool) -> Response:
+    status, headers, body = service.process(request)
+    if gzip_ok and len(body) >= _GZIP_MIN_BYTES:
+        body = gzip.compress(body, compresslevel=5)
+        headers = {**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    headers["Content-Length"] = str(len(body))
+    return status, headers, body
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
+    """The whole body, or None when it is longer than ``limit``."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _plain(send: Send, status: int, text: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(text)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
+
+
+class RestMount:
+    """Sends ``/rest/``, ``/identity/`` and ``/bulk/`` to the REST API, after removing dot
+    segments from the path (a client builds ``/rest/../bulk/...``); the rest to ``app``."""
+
+    def __init__(self, app: ASGIApp, rest: RestApi) -> None:
+        self.app = app
+        self.rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = remove_dot_segments(scope["path"])
+            if path.startswith(REST_PREFIXES):
+                await self.rest({**scope, "path": path}, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,120 @@
+"""Lead endpoints (spec §3): reads, describe, partitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadsync.model import FieldDef
+from leadsync.operations import rest_leads
+from leadsync.operations.describe import field_size
+from leadsync.operations.fields import FieldCatalogue
+from leadsync.rest.routes import Reply, RestCall, endpoint
+
+
+def _fields(call: RestCall) -> list[rest_leads.FieldRef]:
+    names = call.request.values("fields")
+    return rest_leads.resolve_fields(call.catalogue, names or None)
+
+
+@endpoint("GET", "/rest/v1/lead/{id}.json")
+def get_lead_by_id(call: RestCall) -> Reply:
+    refs = _fields(call)
+    lead = rest_leads.lead_by_id(call.store, call.path_params["id"])
+    return {"result": [] if lead is None else [rest_leads.lead_values(lead, refs)]}
+
+
+@endpoint("GET", "/rest/v1/leads.json")
+def get_leads_by_filter(call: RestCall) -> Reply:
+    request = call.request
+    refs = _fields(call)
+    page = rest_leads.leads_by_filter(
+        call.store,
+        call.catalogue,
+        request.param("filterType"),
+        request.values("filterValues"),
+        rest_leads.batch_size(request.param("batchSize")),
+        request.param("nextPageToken"),
+    )
+    reply: Reply = {"result": [rest_leads.lead_values(lead, refs) for lead in page.leads]}
+    if page.next_token is not None:
+        reply["nextPageToken"] = page.next_token
+    return reply
+
+
+@endpoint("GET", "/rest/v1/leads/partitions.json")
+def get_partitions(call: RestCall) -> Reply:
+    return {
+        "result": [
+            {
+                "id": rest_leads.DEFAULT_PARTITION_ID,
+                "name": rest_leads.DEFAULT_PARTITION,
+                "description": "Initial system lead partition",
+            }
+        ]
+    }
+
+
+def _describe_rows(catalogue: FieldCatalogue) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for name, field_id, display, data_type, read_only, soap in rest_leads.SYSTEM_FIELDS:
+        row: dict[str, Any] = {"id": field_id, "displayName": display, "dataType": data_type}
+        if data_type in ("string", "email"):
+            row["length"] = 255
+        row["rest"] = {"name": name, "readOnly": read_only}
+        if soap:
+            row["soap"] = {"name": soap, "readOnly": read_only and soap == "Id"}
+        rows.append((field_id, row))
+    next_custom = 10_000
+    for fdef in catalogue.all():
+        if fdef.name == "Email":
+            continue
+        field_id = fdef.field_id
+        if not field_id:
+            field_id = next_custom
+            next_custom += 1
+        rows.append((field_id, _describe_field(fdef, field_id)))
+    rows.sort(key=lambda item: item[0])
+    return rows
+
+
+def _describe_field(fdef: FieldDef, field_id: int) -> dict[str, Any]:
+    data_type = "integer" if fdef.type.value == "score" else fdef.type.value
+    row: dict[str, Any] = {
+        "id": field_id,
+        "displayName": fdef.display_name or fdef.name,
+        "dataType": data_type,
+    }
+    size = field_size(fdef.type)
+    if size is not None and data_type not in ("integer", "percent", "text"):
+        row["length"] = size
+    rest_name = fdef.rest_name or (fdef.name if fdef.custom else "")
+    if rest_name:
+        row["rest"] = {"name": rest_name, "readOnly": False}
+    row["soap"] = {"name": fdef.name, "readOnly": False}
+    return row
+
+
+@endpoint("GET", "/rest/v1/leads/describe.json")
+def describe(call: RestCall) -> Reply:
+    return {"result": [row for _, row in _describe_rows(call.catalogue)]}
+
+
+@endpoint("GET", "/rest/v1/leads/describe2.json")
+def describe2(call: RestCall) -> Reply:
+    fields = []
+    for _, row in _describe_rows(call.catalogue):
+        rest = row.get("rest")
+        if rest is None:
+            continue
+        fields.append(
+            {
+                "name": rest["name"],
+                "displayName": row["displayName"],
+                "dataType": row["dataType"],
+                **({"length": row["length"]} if "length" in row else {}),
+                "updateable": not rest["readOnly"],
+                "crmManaged": False,
+            }
+        )
+    searchable = [[name] for name in rest_leads.searchable_fields()]
+    return {"result": [{"name": "API Lead", "searchableFields": searchable, "fields": fields}]}
