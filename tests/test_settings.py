@@ -46,6 +46,7 @@ CHANGED: dict[str, Any] = {
     "admin_token": "t0ken",
     "inject": "op=getLead,code=20103; status=503,p=0.1",
     "seed": "42",
+    "rest_query_token": True,
     "metrics": False,
     "metrics_token": "m3trics",
     "calls_history": 5,
@@ -143,6 +144,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         *("--leads-batch-max", "70", "--max-time-range-days", "0", "--daily-quota", "500"),
         *("--rate", "10/5s", "--concurrency", "4", "--marketo-limits"),
         *("--admin-token", "t0ken", "--seed", "42", "--no-metrics", "--metrics-token", "m3trics"),
+        "--rest-query-token",
         *("--inject", "op=getLead,code=20103", "--inject", "status=503,p=0.1"),
         *("--calls-history", "5"),
     )

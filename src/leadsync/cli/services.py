@@ -30,7 +30,8 @@ def add_service(
     for flag, value in (("--client-id", client_id), ("--client-secret", client_secret)):
         if value is not None and (not value.strip() or value != value.strip()):
             raise click.ClickException(f"{flag} cannot be empty or start or end with spaces")
-    store = store_for(database_url)
+    # Like ``users add``, it may be the first command on a new database.
+    store = store_for(database_url, create_schema=True)
     try:
         service = create_service(store, name.strip(), datetime.now(UTC), client_id, client_secret)
     finally:
