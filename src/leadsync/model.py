@@ -108,6 +108,16 @@ class ApiUser:
     user_id: str
     encryption_key: str
     created_at: datetime
+    #: The key before the last rotation, still accepted until ``previous_key_until``.
+    previous_key: str | None = None
+    previous_key_until: datetime | None = None
+
+    def grace_key(self, now: datetime) -> str | None:
+        """The key a rotation replaced, while its grace period lasts (``users rotate-key``)."""
+        until = self.previous_key_until
+        if self.previous_key and until is not None and now < until:
+            return self.previous_key
+        return None
 
 
 class LeadKeyType(enum.StrEnum):

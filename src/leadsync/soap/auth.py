@@ -30,19 +30,28 @@ def authenticate(
     for an unknown user and a bad signature), 20016 for a timestamp outside the window."""
     if credentials is None or not credentials.user_id:
         raise AuthenticationFailed("Authentication failed")
+    now = now or datetime.now(UTC)
     user = lookup(credentials.user_id)
-    # Compute a signature even for an unknown user so both answers take the same time.
-    key = user.encryption_key if user is not None else "\0unknown-user"
+    # Compute both signatures even for an unknown user or one without a previous key, so
+    # every answer takes the same time.
+    key = user.encryption_key if user is not None else _NO_KEY
     good = signature_matches(key, credentials.timestamp, credentials.user_id, credentials.signature)
-    if user is None or not good:
+    previous = user.grace_key(now) if user is not None else None
+    good_before = signature_matches(
+        previous or _NO_KEY, credentials.timestamp, credentials.user_id, credentials.signature
+    )
+    if user is None or not (good or (previous is not None and good_before)):
         raise AuthenticationFailed("Authentication failed")
     instant = parse_timestamp(credentials.timestamp)
     if instant is None:
         raise RequestExpired(
             f"Request Expired: requestTimestamp {credentials.timestamp!r} is not a timestamp"
         )
-    skew = ((now or datetime.now(UTC)) - instant).total_seconds()
+    skew = (now - instant).total_seconds()
     if abs(skew) > window_seconds:
         problem = "too old" if skew > 0 else "in the future"
         raise RequestExpired(f"Request Expired: requestTimestamp is {problem}")
     return user
+
+
+_NO_KEY = "\0no-key"

@@ -234,6 +234,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def remove_user(self, user_id: str) -> bool: ...
 
+    @abc.abstractmethod
+    def rotate_key(
+        self, user_id: str, encryption_key: str, previous_until: datetime | None
+    ) -> ApiUser | None:
+        """Give the user ``encryption_key``; its current key becomes ``previous_key``, valid
+        until ``previous_until`` (None: not at all). None when there is no such user."""
+
     # -- custom lead fields ---------------------------------------------------------------
     @abc.abstractmethod
     def custom_fields(self) -> list[FieldDef]: ...

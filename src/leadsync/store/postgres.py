@@ -157,6 +157,14 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
     )
 
 
+_USER_COLUMNS = "user_id, encryption_key, created_at, previous_key, previous_key_until"
+
+
+def _row_to_user(row: Row) -> ApiUser:
+    until = row[4].astimezone(UTC) if row[4] is not None else None
+    return ApiUser(row[0], row[1], row[2].astimezone(UTC), row[3], until)
+
+
 class _PgReader(LeadApiReads, LeadReader):
     #: Appended to every lead query; writers lock what they read.
     lock = ""
@@ -442,17 +450,26 @@ class PostgresStore(Store):
         return ApiUser(user_id, encryption_key, created)
 
     def get_user(self, user_id: str) -> ApiUser | None:
-        rows = self._fetch(
-            "SELECT user_id, encryption_key, created_at FROM api_users WHERE user_id = %s",
-            (user_id,),
-        )
-        return ApiUser(rows[0][0], rows[0][1], rows[0][2].astimezone(UTC)) if rows else None
+        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users WHERE user_id = %s", (user_id,))
+        return _row_to_user(rows[0]) if rows else None
 
     def list_users(self) -> list[ApiUser]:
-        rows = self._fetch(
-            "SELECT user_id, encryption_key, created_at FROM api_users ORDER BY user_id"
-        )
-        return [ApiUser(r[0], r[1], r[2].astimezone(UTC)) for r in rows]
+        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users ORDER BY user_id")
+        return [_row_to_user(r) for r in rows]
+
+    def rotate_key(
+        self, user_id: str, encryption_key: str, previous_until: datetime | None
+    ) -> ApiUser | None:
+        with self._transaction(_WRITE_BEGIN) as conn:
+            # The right-hand encryption_key is the row's value before this update.
+            row = conn.execute(
+                "UPDATE api_users SET previous_key = CASE WHEN %(until)s::timestamptz IS NULL"
+                " THEN NULL ELSE encryption_key END, previous_key_until = %(until)s,"
+                " encryption_key = %(key)s WHERE user_id = %(user)s"
+                f" RETURNING {_USER_COLUMNS}",
+                {"until": previous_until, "key": encryption_key, "user": user_id},
+            ).fetchone()
+        return _row_to_user(row) if row else None
 
     def remove_user(self, user_id: str) -> bool:
         with self._transaction(_WRITE_BEGIN) as conn:

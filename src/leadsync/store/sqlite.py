@@ -396,17 +396,29 @@ class SQLiteStore(Store):
         return ApiUser(user_id, encryption_key, from_us(created))
 
     def get_user(self, user_id: str) -> ApiUser | None:
-        rows = self._fetch(
-            "SELECT user_id, encryption_key, created_at FROM api_users WHERE user_id = ?",
-            (user_id,),
-        )
-        return ApiUser(rows[0][0], rows[0][1], from_us(rows[0][2])) if rows else None
+        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users WHERE user_id = ?", (user_id,))
+        return _row_to_user(rows[0]) if rows else None
 
     def list_users(self) -> list[ApiUser]:
-        rows = self._fetch(
-            "SELECT user_id, encryption_key, created_at FROM api_users ORDER BY user_id"
-        )
-        return [ApiUser(r[0], r[1], from_us(r[2])) for r in rows]
+        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users ORDER BY user_id")
+        return [_row_to_user(r) for r in rows]
+
+    def rotate_key(
+        self, user_id: str, encryption_key: str, previous_until: datetime | None
+    ) -> ApiUser | None:
+        until = to_us(previous_until) if previous_until is not None else None
+        with self._transaction() as conn:
+            # The right-hand encryption_key is the row's value before this update.
+            conn.execute(
+                "UPDATE api_users SET previous_key = CASE WHEN ? IS NULL THEN NULL"
+                " ELSE encryption_key END, previous_key_until = ?, encryption_key = ?"
+                " WHERE user_id = ?",
+                (until, until, encryption_key, user_id),
+            )
+            row = conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM api_users WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return _row_to_user(row) if row else None
 
     def remove_user(self, user_id: str) -> bool:
         with self._transaction() as conn:
@@ -474,6 +486,14 @@ class SQLiteStore(Store):
                     conn.execute("COMMIT")
 
         return reader()
+
+
+_USER_COLUMNS = "user_id, encryption_key, created_at, previous_key, previous_key_until"
+
+
+def _row_to_user(row: tuple[Any, ...]) -> ApiUser:
+    until = from_us(row[4]) if row[4] is not None else None
+    return ApiUser(row[0], row[1], from_us(row[2]), row[3], until)
 
 
 def _has_version_table(conn: sqlite3.Connection) -> bool:

@@ -1,0 +1,4 @@
+-- Key rotation: the replaced key keeps signing calls until its grace period ends.
+ALTER TABLE api_users
+    ADD COLUMN previous_key TEXT,
+    ADD COLUMN previous_key_until TIMESTAMPTZ;
