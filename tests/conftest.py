@@ -1,4 +1,10 @@
-"""Server fixtures: a real ``leadsync serve`` process, once per storage backend."""
+"""Server fixtures, once per storage backend: in this process (``app_server``,
+``fresh_app_server``, ``lenient_app_server``: the ASGI app, for the rules of each operation)
+or as a real ``leadsync serve`` process (``server``, ``fresh_server``, ``lenient_server``: for
+real clients, several workers, kill -9, the CLI end to end).
+
+tests/soap/conftest.py points ``server`` and its siblings at the in-process ones there.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from backends import BACKENDS, postgres_database, skip_postgres
+from backends import (  # noqa: F401
+    BACKENDS,
+    postgres_database,
+    postgres_database_url,
+    skip_postgres,
+)
+from inprocess import AppServer, app_on
 from support import Server, running_server
 
 
@@ -45,3 +57,29 @@ def lenient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     """A server whose timestamp window admits the docs' 2013 examples verbatim."""
     with running_server(tmp_path_factory.mktemp("lenient"), "--auth-window", "2000000000") as srv:
         yield srv
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """The app in this process, one per backend, shared by tests that use unique keys."""
+    with app_on(request, request.param, tmp_path_factory.mktemp("app")) as app:
+        yield app
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_app_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppServer]:
+    """The app in this process on an empty database, for tests that count every lead."""
+    with app_on(request, request.param, tmp_path) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def lenient_app_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    """The app with a timestamp window that admits the docs' 2013 examples verbatim."""
+    tmp = tmp_path_factory.mktemp("lenient-app")
+    with app_on(request, "sqlite", tmp, auth_window_seconds=2_000_000_000) as app:
+        yield app

@@ -1,4 +1,8 @@
-"""Shared test helpers: a real server process, request signing, envelope building."""
+"""Shared test helpers: a real server process, request signing, envelope building.
+
+The in-process server (the ASGI app, no process) is in ``inprocess.py``; both are an
+``Endpoint``.
+"""
 
 from __future__ import annotations
 
@@ -35,12 +39,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
-class Server:
+@dataclass(kw_only=True)
+class Endpoint:
+    """A leadsync answering HTTP: a real process (``Server``) or the app in this process
+    (``inprocess.AppServer``). Tests written against this run on either."""
+
     base_url: str
     database_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    #: Sends the requests; ``http.get(server.endpoint)`` etc. for anything but a SOAP call.
+    http: httpx.Client
     user_id: str = DEMO_USER
     key: str = DEMO_KEY
 
@@ -49,16 +56,27 @@ class Server:
         return f"{self.base_url}/soap/mktows/2_2"
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        raise NotImplementedError
 
     def post(self, body: str | bytes, **headers: str) -> httpx.Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         hdrs = {"Content-Type": "text/xml; charset=utf-8", **headers}
-        return httpx.post(self.endpoint, content=data, headers=hdrs, timeout=60)
+        return self.http.post(self.endpoint, content=data, headers=hdrs)
 
     def call(self, operation: str, params_xml: str, **kwargs: Any) -> httpx.Response:
         """Sign and send ``params_xml`` (the wrapper's children) as ``operation``."""
         return self.post(envelope(operation, params_xml, self.user_id, self.key, **kwargs))
+
+
+@dataclass(kw_only=True)
+class Server(Endpoint):
+    """A ``leadsync serve`` process."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
 def leadsync_cmd() -> list[str]:
@@ -74,6 +92,22 @@ def run_cli(
     )
 
 
+def cli(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``leadsync ARGS`` run in this process through click's ``CliRunner``; the result reads as
+    ``run_cli``'s. ``run_cli`` (a real process) is for what needs one: ``serve``, signals, the
+    entry point itself."""
+    from click.testing import CliRunner
+
+    from leadsync.cli import main
+
+    result = CliRunner().invoke(
+        main, list(args), env=dict(env or {}), input=input, prog_name="leadsync"
+    )
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 @contextmanager
 def running_server(
     tmp: Path,
@@ -84,9 +118,7 @@ def running_server(
 ) -> Iterator[Server]:
     """A real ``leadsync serve`` process on a free port."""
     db = database_url or f"sqlite:///{tmp / 'leadsync.db'}"
-    for user_id, key in users:
-        done = run_cli("users", "add", user_id, "--encryption-key", key, "--database", db)
-        assert done.returncode == 0, done.stderr
+    add_users(db, users)
     port = free_port()
     log_path = tmp / f"server-{port}.log"
     with log_path.open("wb") as log:
@@ -96,17 +128,37 @@ def running_server(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-    server = Server(f"http://127.0.0.1:{port}", db, proc, log_path)
+    server = Server(
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=db,
+        # No keep-alive: a test may kill the process, and a pooled connection must not outlive it.
+        http=httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0)),
+        process=proc,
+        log_path=log_path,
+    )
     try:
         wait_until_up(server)
         yield server
     finally:
+        server.http.close()
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def add_users(database_url: str, users: Iterable[tuple[str, str]]) -> None:
+    """API users added as ``leadsync users add`` does (tests/cli covers the command itself)."""
+    from leadsync.store import open_store
+
+    store = open_store(database_url)
+    try:
+        for user_id, key in users:
+            store.add_user(user_id, key)
+    finally:
+        store.close()
 
 
 def wait_until_up(server: Server, timeout: float = 30) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from inprocess import serving_app
 from leadapi import (
     ActivityRow,
     activities,
@@ -28,12 +29,12 @@ from leadapi import (
     w3c,
 )
 from leadsync.operations.activities import WSDL_ACTIVITY_TYPES
-from support import REPO, Server, fault, lead_record, run_cli, running_server
+from support import REPO, Server, cli, fault, lead_record
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("history")) as server:
+    with serving_app(tmp_path_factory.mktemp("history")) as server:
         yield server
 
 
@@ -125,7 +126,7 @@ def read_changes(response: httpx.Response) -> tuple[list[ActivityRow], int, str]
 
 
 def add_list(server: Server, name: str) -> None:
-    done = run_cli("lists", "add", name, "--database", server.database_url)
+    done = cli("lists", "add", name, "--database", server.database_url)
     assert done.returncode == 0, done.stderr
 
 

@@ -6,10 +6,10 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from lxml import etree
 
+from inprocess import serving_app
 from support import (
     MKTOWS,
     SOAP_ENV,
@@ -18,7 +18,6 @@ from support import (
     envelope,
     fault,
     lead_record,
-    running_server,
     statuses,
     stored_leads,
     sync_params,
@@ -143,7 +142,7 @@ def test_bad_dedup_value_is_20110(server: Server) -> None:
 
 @pytest.fixture
 def small_server(tmp_path: Path) -> Iterator[Server]:
-    with running_server(tmp_path, "--max-records", "3", "--max-body-bytes", "4096") as srv:
+    with serving_app(tmp_path, max_records_per_call=3, max_body_bytes=4096) as srv:
         yield srv
 
 
@@ -167,14 +166,14 @@ def test_body_over_the_limit_without_content_length_is_refused(small_server: Ser
         for _ in range(10):
             yield b"<" + b"y" * 1000
 
-    response = httpx.post(
+    response = small_server.http.post(
         small_server.endpoint, content=chunks(), headers={"Content-Type": "text/xml"}
     )
     assert fault(response).code == 20012
 
 
 def test_an_unexpected_error_is_20011_with_an_id_in_the_log(tmp_path: Path) -> None:
-    with running_server(tmp_path) as srv:
+    with serving_app(tmp_path) as srv:
         path = srv.database_url.removeprefix("sqlite:///")
         with sqlite3.connect(path) as conn:
             conn.execute("DROP TABLE leads")
@@ -188,8 +187,10 @@ def test_an_unexpected_error_is_20011_with_an_id_in_the_log(tmp_path: Path) -> N
 
 
 def test_get_without_wsdl_is_not_a_soap_call(server: Server) -> None:
-    assert httpx.get(server.endpoint).status_code == 405
+    assert server.http.get(server.endpoint).status_code == 405
 
 
 def test_unknown_version_is_404(server: Server) -> None:
-    assert httpx.post(server.base_url + "/soap/mktows/9_9", content=b"<x/>").status_code == 404
+    assert (
+        server.http.post(server.base_url + "/soap/mktows/9_9", content=b"<x/>").status_code == 404
+    )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from inprocess import serving_app
 from leadsync.config import Settings
 from leadsync.soap.endpoint import SoapService
 from leadsync.store import open_store
-from support import count_leads, lead_record, running_server, statuses, sync_params
+from support import count_leads, lead_record, statuses, sync_params
 
 
 def test_the_default_follows_the_store(tmp_path: Path) -> None:
@@ -24,7 +25,7 @@ def test_the_default_follows_the_store(tmp_path: Path) -> None:
 
 def test_calls_beyond_the_threads_wait_their_turn(tmp_path: Path) -> None:
     calls = 12
-    with running_server(tmp_path, "--threads", "1") as server:
+    with serving_app(tmp_path, threads=1) as server:
 
         def sync(n: int) -> list[str]:
             records = [lead_record(f"queued{n}-{i}@example.com") for i in range(50)]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from inprocess import serving_app
 from leadapi import body_of, is_nil
-from support import Server, fault, run_cli, running_server
+from support import Server, cli, fault
 
 FIELD_CHILDREN = [
     "name",
@@ -53,10 +54,9 @@ def fields(meta: etree._Element) -> dict[str, etree._Element]:
 def test_lead_record_lists_every_field_with_its_type(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'd.db'}"
     assert (
-        run_cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode
-        == 0
+        cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode == 0
     )
-    with running_server(tmp_path, database_url=db) as server:
+    with serving_app(tmp_path, database_url=db) as server:
         meta = metadata(server, "LeadRecord")
     assert (meta.findtext("name"), meta.findtext("isVirtual")) == ("LeadRecord", "true")
     found = fields(meta)

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from backends import BACKENDS, postgres_database, skip_postgres
+from backends import BACKENDS
+from inprocess import app_on, serving_app
 from leadapi import (
     MKTOWS,
     XSI,
@@ -26,7 +27,7 @@ from leadapi import (
     unique,
     updated_selector,
 )
-from support import Server, fault, lead_record, run_cli, running_server
+from support import Server, cli, fault, lead_record
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -35,25 +36,14 @@ def srv(
 ) -> Iterator[Server]:
     """A server of its own per backend: update-time windows here must see only this module's
     leads."""
-    tmp = tmp_path_factory.mktemp("reads")
-    if request.param == "sqlite":
-        with running_server(tmp) as server:
-            yield server
-        return
-    if skip_postgres():
-        pytest.skip("LEADSYNC_TEST_SKIP_POSTGRES=1")
-    with postgres_database() as url, running_server(tmp, database_url=url) as server:
+    with app_on(request, request.param, tmp_path_factory.mktemp("reads")) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(
-        tmp_path_factory.mktemp("reads-small"),
-        "--leads-batch-max",
-        "5",
-        "--max-time-range-days",
-        "0",
+    with serving_app(
+        tmp_path_factory.mktemp("reads-small"), leads_batch_max=5, max_time_range_days=0
     ) as server:
         yield server
 
@@ -66,7 +56,7 @@ def fresh_window(srv: Server) -> str:
 
 
 def add_list(srv: Server, name: str) -> int:
-    done = run_cli("lists", "add", name, "--database", srv.database_url)
+    done = cli("lists", "add", name, "--database", srv.database_url)
     assert done.returncode == 0, done.stderr
     return int(done.stdout.rsplit("id ", 1)[1].rstrip(")\n"))
 

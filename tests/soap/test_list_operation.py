@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from leadapi import create, list_operation, list_result, unique
-from support import Server, fault, run_cli
+from support import Server, cli, fault
 
 
 @pytest.fixture
 def name(server: Server) -> str:
     created = "Prog." + unique("list")
-    done = run_cli("lists", "add", created, "--database", server.database_url)
+    done = cli("lists", "add", created, "--database", server.database_url)
     assert done.returncode == 0, done.stderr
     return created
 

@@ -18,7 +18,7 @@ from leadapi import (
     sync,
     unique,
 )
-from support import Server, fault, lead_record, run_cli
+from support import Server, cli, fault, lead_record
 
 
 def attrs(*pairs: tuple[str, str | int]) -> str:
@@ -82,7 +82,7 @@ def test_winner_keeps_its_id_and_values_and_losers_fill_its_gaps(server: Server)
 
 def test_losers_list_memberships_move_to_the_winner(server: Server) -> None:
     name = "Merge.List." + unique("l")
-    assert run_cli("lists", "add", name, "--database", server.database_url).returncode == 0
+    assert cli("lists", "add", name, "--database", server.database_url).returncode == 0
     winner, loser = create(server, 2)
     list_operation(server, "ADDTOLIST", name, [loser])
     assert status(merge(server, [("IDNUM", winner)], [[("IDNUM", loser)]]))[2] == "MERGED"

@@ -8,8 +8,9 @@ from xml.sax.saxutils import escape
 import httpx
 import pytest
 
+from inprocess import serving_app
 from leadapi import body_of, get_lead, is_nil, key_xml, records, unique
-from support import Server, count_leads, fault, lead_record, running_server
+from support import Server, count_leads, fault, lead_record
 
 
 def sync_lead(
@@ -50,12 +51,11 @@ def outcome(response: httpx.Response) -> tuple[int, str, int]:
 @pytest.fixture(scope="module")
 def strict_email_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """syncLead with the syncMultipleLeads Email rule and FAILED statuses instead of faults."""
-    with running_server(
+    with serving_app(
         tmp_path_factory.mktemp("synclead"),
-        "--no-sync-lead-key-email",
-        "--sync-lead-failure",
-        "status",
-        env={"LEADSYNC_WORKSPACE": "Futures Institute"},
+        sync_lead_writes_key_email=False,
+        sync_lead_failure_faults=False,
+        workspace="Futures Institute",
     ) as srv:
         yield srv
 

@@ -220,15 +220,15 @@ def test_bad_foreign_sys_type_fails_the_record(server: Server) -> None:
 def test_attribute_names_ignore_case_and_custom_fields_work(tmp_path: object) -> None:
     from pathlib import Path
 
-    from support import run_cli, running_server
+    from inprocess import serving_app
+    from support import cli
 
     tmp = Path(str(tmp_path))
     db = f"sqlite:///{tmp / 'c.db'}"
     assert (
-        run_cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode
-        == 0
+        cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode == 0
     )
-    with running_server(tmp, database_url=db) as srv:
+    with serving_app(tmp, database_url=db) as srv:
         [s] = statuses(
             srv.call(
                 "syncMultipleLeads",

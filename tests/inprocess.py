@@ -1,0 +1,132 @@
+"""The semantic tests' server: the ASGI app in this process, no port, no process, no sleep.
+
+``serving_app`` answers as ``support.running_server`` does (an ``Endpoint`` with the same
+``post``, ``call``, ``http``, ``database_url`` and ``log()``), but each request goes through
+Starlette's ``TestClient`` into the very app ``leadsync serve`` runs (``create_app``, with
+the start-up checks of ``serve``). A test then costs milliseconds rather than a process
+start. Keep ``running_server`` for what needs a process: real SOAP clients, several
+workers, kill -9, the CLI end to end.
+
+``soap_call`` is the shortest path for a rule's test: the service object alone, bytes in and
+(status, bytes) out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from backends import postgres_schema
+from leadsync.app import create_app
+from leadsync.config import Settings
+from leadsync.limits.startup import prepare
+from leadsync.soap.endpoint import SoapService
+from leadsync.soap.wsdl import wsdl_operations
+from leadsync.store import open_store
+from leadsync.store.base import Store
+from support import DEMO_KEY, DEMO_USER, Endpoint, envelope
+
+BASE_URL = "http://testserver"
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass(kw_only=True)
+class AppServer(Endpoint):
+    """The app served in this process, on its own open store."""
+
+    store: Store
+    settings: Settings
+    _log: _Lines = field(repr=False)
+
+    def log(self) -> str:
+        """What the app logged under ``leadsync`` so far, one record a line."""
+        return "\n".join(self._log.lines)
+
+
+@contextmanager
+def _captured_log() -> Iterator[_Lines]:
+    logger = logging.getLogger("leadsync")
+    handler = _Lines()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextmanager
+def serving_app(
+    tmp: Path,
+    *,
+    database_url: str | None = None,
+    users: Iterable[tuple[str, str]] = ((DEMO_USER, DEMO_KEY),),
+    **settings: Any,
+) -> Iterator[AppServer]:
+    """The app on ``database_url`` (default: a new SQLite file in ``tmp``), with ``settings``
+    (``Settings`` field names: ``max_records_per_call=3``...) as ``serve``'s flags would set
+    them."""
+    db = database_url or f"sqlite:///{tmp / 'leadsync.db'}"
+    config = Settings(database_url=db, **settings)
+    store = open_store(db)
+    try:
+        for user_id, key in users:
+            store.add_user(user_id, key)
+        prepare(store, config, wsdl_operations())
+        app = create_app(config, store)
+        with _captured_log() as lines, TestClient(app, base_url=BASE_URL) as client:
+            yield AppServer(
+                base_url=BASE_URL,
+                database_url=db,
+                http=client,
+                store=store,
+                settings=config,
+                _log=lines,
+            )
+    finally:
+        store.close()
+
+
+@contextmanager
+def app_on(
+    request: pytest.FixtureRequest, backend: str, tmp: Path, **settings: Any
+) -> Iterator[AppServer]:
+    """The app in this process on an empty database of ``backend`` (PostgreSQL: a schema of
+    the session's scratch database)."""
+    if backend == "sqlite":
+        with serving_app(tmp, **settings) as app:
+            yield app
+        return
+    database: str = request.getfixturevalue("postgres_database_url")
+    with postgres_schema(database) as url, serving_app(tmp, database_url=url, **settings) as app:
+        yield app
+
+
+def soap_call(
+    service: SoapService,
+    operation: str,
+    params_xml: str,
+    user_id: str = DEMO_USER,
+    key: str = DEMO_KEY,
+    **kwargs: Any,
+) -> tuple[int, bytes]:
+    """Sign ``params_xml`` as ``operation`` and hand it to the service: (HTTP status, body)."""
+    return service.process(envelope(operation, params_xml, user_id, key, **kwargs).encode())
