@@ -53,6 +53,7 @@ def fields(meta: etree._Element) -> dict[str, etree._Element]:
 
 def test_lead_record_lists_every_field_with_its_type(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'd.db'}"
+    assert cli("db", "upgrade", "--database", db).returncode == 0
     assert (
         cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode == 0
     )

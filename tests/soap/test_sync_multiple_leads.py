@@ -225,6 +225,7 @@ def test_attribute_names_ignore_case_and_custom_fields_work(tmp_path: object) ->
 
     tmp = Path(str(tmp_path))
     db = f"sqlite:///{tmp / 'c.db'}"
+    assert cli("db", "upgrade", "--database", db).returncode == 0
     assert (
         cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db).returncode == 0
     )
