@@ -16,7 +16,6 @@ import hashlib
 import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from leadsync.errors import CATALOGUE
@@ -220,7 +219,3 @@ def choose(candidates: Sequence[tuple[FaultRule, int]]) -> list[int]:
             decided = True
         chosen.append(rule.id)
     return chosen
-
-
-def with_seed(rule: FaultRule, seed: str) -> FaultRule:
-    return replace(rule, seed=seed)
