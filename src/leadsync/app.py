@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from leadsync.admin import admin_routes, shape_calls
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings, from_env
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
@@ -23,11 +24,14 @@ from leadsync.store import Store, open_store
 SOAP_PATH = "/soap/mktows/{version}"
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Starlette:
-    """An ASGI app on ``store`` (opened from ``settings.database_url`` when not given)."""
+def create_app(
+    settings: Settings, store: Store | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> Starlette:
+    """An ASGI app on ``store`` (opened from ``settings.database_url`` when not given) that
+    takes the time from ``clock`` (tests pass a ``leadsync.clock.SettableClock``)."""
     owned = store is None
     store = store or open_store(settings.database_url)
-    service = SoapService(store, settings)
+    service = SoapService(store, settings, clock)
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok\n")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import BadParameter, LeadKeyBad, ListNotFound, ParameterRequired
 from leadsync.model import LeadKeyType, StaticList
 from leadsync.operations.activities import ActivityKind, list_activities
@@ -68,7 +68,7 @@ def list_operation(
     *,
     strict: bool,
     skip_activity_log: bool = False,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ListOperationResult:
     if len(members) > MAX_MEMBERS:
         raise BadParameter(
@@ -85,7 +85,9 @@ def list_operation(
         outcomes = [i is not None and i in member_ids for i in ids]
         return ListOperationResult(all(outcomes), list(zip(members, outcomes, strict=True)))
     with store.write() as tx:
-        at = now or datetime.now(UTC)
+        # Read inside the write: writes commit in the order they read the clock
+        # (store/base.py, "Time").
+        at = clock.now()
         static_list = _find_list(tx, key_type, list_name)
         known = [i for i in ids if i is not None]
         if action is ListAction.ADD:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import BadParameter, LeadKeyRequired, ParameterRequired
 from leadsync.model import Lead, Value
 from leadsync.operations.activities import change_activities, merge_activity
@@ -65,14 +65,16 @@ def merge_leads(
     winner_keys: Sequence[LeadKey],
     loser_key_lists: Sequence[Sequence[LeadKey]],
     *,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> MergeResult:
     if not winner_keys:
         raise LeadKeyRequired("Lead Key Required: winningLeadKeyList names no lead")
     if not any(loser_key_lists):
         raise ParameterRequired("Parameter Required: losingLeadKeyLists names no lead")
     with store.write() as tx:
-        at = now or datetime.now(UTC)
+        # Read inside the write: writes commit in the order they read the clock
+        # (store/base.py, "Time").
+        at = clock.now()
         winner = _one_lead(tx, winner_keys, "winningLeadKeyList")
         losers: dict[int, Lead] = {}
         # Each key of a keyList names a loser: Marketo's own Ruby sample puts two losers in

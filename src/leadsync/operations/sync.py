@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import LeadAttributeBad
 from leadsync.model import (
-    FieldDef,
     ForeignSysType,
     Lead,
     LeadInput,
@@ -67,9 +67,6 @@ class SyncBatchResult:
     leads: list[Lead | None]
     changes: list[FieldChange] = field(default_factory=list)
 
-    def count(self, outcome: SyncOutcome) -> int:
-        return sum(1 for s in self.statuses if s.status is outcome)
-
 
 @dataclass(slots=True)
 class _Prepared:
@@ -108,14 +105,16 @@ def sync_leads(
     records: Sequence[LeadInput],
     options: SyncOptions,
     *,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> SyncBatchResult:
     prepared = _prepare_all(catalogue, records, options)
     # Everything that needs no database is done before the write lock, which serialises
     # every writer.
     keys = _Keys(prepared, options)
     with store.write() as tx:
-        at = now or datetime.now(UTC)
+        # Read inside the write: writes commit in the order they read the clock
+        # (store/base.py, "Time").
+        at = clock.now()
         result = _Resolver(tx, options, at).run(prepared, keys)
         # History is written in the same transaction, so it never disagrees with the data.
         created = (
@@ -401,7 +400,3 @@ class _Resolver:
         if self.dirty:
             self.tx.update_leads(list(self.dirty.values()))
             self.dirty = {}
-
-
-def describe_fields(catalogue: FieldCatalogue) -> list[FieldDef]:
-    return catalogue.all()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import BadParameter, LeadKeyRequired, LeadSyncFailed
 from leadsync.model import Lead, LeadInput, RecordStatus, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
@@ -40,6 +41,7 @@ def sync_lead(
     policy: SyncLeadPolicy,
     *,
     target_workspace: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> SyncLeadResult:
     if target_workspace is not None and (
         target_workspace.strip().casefold() != policy.workspace.strip().casefold()
@@ -60,7 +62,7 @@ def sync_lead(
         write_key_email=policy.write_key_email,
         unknown_attributes=UnknownAttributePolicy.FAULT,
     )
-    result = sync_leads(store, catalogue, [record], options)
+    result = sync_leads(store, catalogue, [record], options, clock=clock)
     status, lead = result.statuses[0], result.leads[0]
     if status.status is SyncOutcome.FAILED and policy.failure_faults:
         raise LeadSyncFailed(f"syncLead operation failed: {status.error}")

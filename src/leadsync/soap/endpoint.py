@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from leadsync.call_history import CallHistory, failure_summary, fault_summary
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
 from leadsync.limits.guard import Guard
@@ -53,9 +54,10 @@ class _CallLog:
 class SoapService:
     """Turns request bytes into response bytes; knows no HTTP."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.settings = settings
+        self.clock = clock
         self.handlers = load_handlers()
         self.known_operations = frozenset(wsdl_operations())
         #: Limits and fault rules, checked between authentication and the handler.
@@ -65,7 +67,9 @@ class SoapService:
         self._in_flight = IN_FLIGHT.labels(API)
         #: The calls history (None when Settings.calls_history is 0); close() writes its rest.
         self.history = (
-            CallHistory(store, settings.calls_history) if settings.calls_history else None
+            CallHistory(store, settings.calls_history, clock=lambda: clock.now().timestamp())
+            if settings.calls_history
+            else None
         )
 
     def close(self) -> None:
@@ -106,6 +110,7 @@ class SoapService:
             request.credentials,
             self.store.get_user,
             window_seconds=self.settings.auth_window_seconds,
+            now=self.clock.now(),
         )
         call.user = user.user_id
         with self.guard.admit(user.user_id, request.operation):
@@ -116,7 +121,7 @@ class SoapService:
                         f"Unsupported Operation: {request.operation} is not emulated by leadsync"
                     )
                 raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
-            return handler(CallContext(self.store, self.settings, user, request))
+            return handler(CallContext(self.store, self.settings, user, request, self.clock))
 
     def _log(
         self,

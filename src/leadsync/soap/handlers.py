@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import BadParameter
 from leadsync.model import ApiUser, RecordStatus
@@ -18,6 +19,8 @@ class CallContext:
     settings: Settings
     user: ApiUser
     request: SoapRequest
+    #: Where every time the call records comes from (leadsync.clock).
+    clock: Clock
 
 
 @dataclass(frozen=True, slots=True)

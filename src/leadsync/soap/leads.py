@@ -181,7 +181,7 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
         write_key_email=ctx.settings.sync_multiple_writes_key_email,
         unknown_attributes=ctx.settings.unknown_attributes,
     )
-    result = sync_leads(ctx.store, catalogue, records, options)
+    result = sync_leads(ctx.store, catalogue, records, options, clock=ctx.clock)
     counts = dict.fromkeys(SyncOutcome, 0)
     parts = []
     for status in result.statuses:

@@ -41,6 +41,7 @@ def list_operation_handler(ctx: CallContext) -> CallOutcome:
         skip_activity_log=parse_bool(
             child_text(params, "skipActivityLog"), "skipActivityLog", False
         ),
+        clock=ctx.clock,
     )
     if result.statuses is None:
         statuses = '<statusList xsi:nil="true" />'

@@ -29,7 +29,7 @@ def merge_leads_handler(ctx: CallContext) -> CallOutcome:
     lists = xml.child(params, "losingLeadKeyLists")
     losers = [] if lists is None else [_keys(key_list) for key_list in xml.children(lists)]
     catalogue = FieldCatalogue(ctx.store.custom_fields())
-    result = merge_leads(ctx.store, catalogue, winner, losers)
+    result = merge_leads(ctx.store, catalogue, winner, losers, clock=ctx.clock)
     ids = "".join(f"<integerItem>{i}</integerItem>" for i in result.loser_ids)
     body = (
         f"<result><mergeStatus><winningLeadId>{result.winner_id}</winningLeadId>"

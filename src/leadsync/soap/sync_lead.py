@@ -33,7 +33,12 @@ def sync_lead_handler(ctx: CallContext) -> CallOutcome:
     )
     catalogue = FieldCatalogue(ctx.store.custom_fields())
     result = sync_lead(
-        ctx.store, catalogue, record, policy, target_workspace=ctx.request.target_workspace
+        ctx.store,
+        catalogue,
+        record,
+        policy,
+        target_workspace=ctx.request.target_workspace,
+        clock=ctx.clock,
     )
     status = result.status
     if return_lead and result.lead is not None:

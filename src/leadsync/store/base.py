@@ -7,6 +7,21 @@ email never both create a lead (see ``LeadWriter.lock_keys``).
 Backends raise only leadsync's own errors: ``AlreadyExists`` and the schema errors below,
 and ``leadsync.errors.StoreError`` (``StoreUnavailable`` when the database cannot be reached)
 for whatever their driver reports; ``driver_errors`` does the translation.
+
+Time. Stores never read a clock for what a call records: operations read their
+``leadsync.clock.Clock`` once, inside ``write()``, and pass the time in (``Lead.created_at`` /
+``updated_at``, ``Activity.created_at``, the ``at`` arguments). What a backend may rely on:
+
+* Activity ids grow in commit order (they are stream positions; see ``record_activities``).
+* On a backend whose writes are serialised (``features.concurrent_writers`` false, SQLite),
+  activities' ``created_at`` never decreases in id order. Operations make it so by reading
+  the clock inside the write; because a wall clock may step back (NTP, a test clock's
+  ``set``), ``record_activities`` on such a backend also records no activity earlier than
+  the last one recorded. SQLite's "created since T" lookup binary-searches ids on it.
+* With concurrent writers (PostgreSQL) nothing orders ``created_at`` against ids: two
+  writes read the clock, then commit in either order. Lookups by time there use an index
+  on ``created_at``, never the id order.
+* Nothing relies on ``Lead.updated_at`` following ids: lead walks go by id and filter on it.
 """
 
 from __future__ import annotations
@@ -188,6 +203,8 @@ class LeadWriter(LeadReader):
 
         Call it last in a write: activity ids are stream positions, so a backend with
         concurrent writers orders the writes that record history from here to their commit.
+        A backend with serialised writes records no ``created_at`` earlier than the last
+        activity's (see "Time" above).
         """
 
     @abc.abstractmethod

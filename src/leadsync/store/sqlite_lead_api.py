@@ -218,9 +218,9 @@ class LeadApiReads:
     def _with_start_hint(self, query: ActivityQuery) -> ActivityQuery:
         """Turn "created since T" into "ids after the last one created before T".
 
-        The single writer takes its clock inside the transaction, so ids and creation times
-        grow together: a binary search over the primary key finds where T starts, and the
-        walk stays on the primary key instead of scanning or sorting the whole history.
+        Ids and creation times grow together here (store/base.py, "Time"): a binary search
+        over the primary key finds where T starts, and the walk stays on the primary key
+        instead of scanning or sorting the whole history.
         """
         if query.created_from is None or query.after_id is not None or query.newest_first:
             return query
@@ -247,12 +247,20 @@ class LeadApiReads:
 
 class LeadApiWrites(LeadApiReads):
     def record_activities(self, activities: Sequence[Activity]) -> None:
+        if not activities:
+            return
+        # created_at never decreases in id order, even if the wall clock stepped back since
+        # the last write: the created-since lookup binary-searches on it (store/base.py).
+        last = self.conn.execute(
+            "SELECT created_at FROM activities ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        floor = last[0] if last else 0
         stamps: dict[datetime, int] = {}
         rows = []
         for a in activities:
             stamp = stamps.get(a.created_at)
             if stamp is None:
-                stamp = stamps[a.created_at] = base.to_us(a.created_at)
+                stamp = stamps[a.created_at] = max(base.to_us(a.created_at), floor)
             rows.append((a.lead_id, a.type, stamp, a.asset_name, a.campaign, a.attributes))
         _INSERT_ACTIVITIES.run(self.conn, rows)
 
