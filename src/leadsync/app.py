@@ -52,7 +52,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    rest = RestService(store, settings)
+    rest = RestService(store, settings, clock)
     app.add_middleware(RestMount, rest=RestApi(rest))
     shape_calls(app, settings)
     app.state.store = store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -14,6 +14,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.types import ASGIApp
 
 from leadsync.app import create_app
+from leadsync.clock import SettableClock
 from leadsync.config import Settings
 from leadsync.model import ApiService
 from leadsync.operations.identity import create_service
@@ -21,17 +22,6 @@ from leadsync.store.base import Store
 
 CLIENT_ID = "3d0c7f4e-1111-4a4a-9b9b-0123456789ab"
 CLIENT_SECRET = "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3t00"
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class AppClient:
@@ -73,7 +63,7 @@ class Rest:
 
     http: AppClient
     store: Store
-    clock: Clock
+    clock: SettableClock
     service: ApiService
     token: str = ""
 
@@ -121,10 +111,9 @@ class Rest:
 
 
 def make_rest(store: Store, settings: Settings | None = None) -> Iterator[Rest]:
-    clock = Clock()
-    app = create_app(settings or Settings(), store)
-    app.state.rest.clock = clock
-    service = create_service(store, "tests", clock(), CLIENT_ID, CLIENT_SECRET)
+    clock = SettableClock(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    app = create_app(settings or Settings(), store, clock=clock)
+    service = create_service(store, "tests", clock.now(), CLIENT_ID, CLIENT_SECRET)
     with app_client(app) as http:
         rest = Rest(http, store, clock, service)
         rest.authenticate()

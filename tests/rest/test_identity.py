@@ -22,7 +22,7 @@ def test_token_by_get_query_has_oauth_shape(rest: Rest) -> None:
 
 
 def test_post_form_body_gets_the_same_token_with_its_remaining_lifetime(rest: Rest) -> None:
-    rest.clock.advance(100.4)
+    rest.clock.advance(seconds=100.4)
     answer = rest.http.post("/identity/oauth/token", data=GRANT)
     assert answer.status_code == 200
     assert answer.json()["access_token"] == rest.token
@@ -30,7 +30,7 @@ def test_post_form_body_gets_the_same_token_with_its_remaining_lifetime(rest: Re
 
 
 def test_new_token_after_expiry(rest: Rest) -> None:
-    rest.clock.advance(3600)
+    rest.clock.advance(seconds=3600)
     answer = rest.http.get("/identity/oauth/token", params=GRANT)
     assert answer.json()["access_token"] != rest.token
     assert answer.json()["expires_in"] == 3600
@@ -60,7 +60,7 @@ def test_missing_invalid_and_expired_tokens(rest: Rest) -> None:
     assert rest.error(rest.http.get(path)) == "600"
     assert rest.error(rest.http.get(path, headers={"Authorization": "Bearer nope"})) == "601"
     assert rest.error(rest.http.get(path, headers={"Authorization": "Basic abc"})) == "601"
-    rest.clock.advance(3600)
+    rest.clock.advance(seconds=3600)
     assert rest.error(rest.get(path)) == "602"
     rest.authenticate()
     rest.ok(rest.get(path))

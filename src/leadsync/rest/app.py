@@ -12,13 +12,12 @@ import gzip
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import (
     AccessTokenInvalid,
@@ -52,16 +51,10 @@ _GZIP_MIN_BYTES = 1024
 Response = tuple[int, dict[str, str], bytes]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class RestService:
     """Turns one request into one response; knows no ASGI."""
 
-    def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -70,7 +63,7 @@ class RestService:
 
     def process(self, request: RestRequest) -> Response:
         if request.path == IDENTITY_PATH:
-            status, body = token_endpoint(self.store, request, self.clock(), TOKEN_LIFETIME_S)
+            status, body = token_endpoint(self.store, request, self.clock.now(), TOKEN_LIFETIME_S)
             return status, {"Content-Type": JSON_TYPE, **IDENTITY_HEADERS}, body
         started = time.perf_counter()
         rid = request_id()
@@ -110,7 +103,7 @@ class RestService:
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
         token = self._authenticate(request)
-        call = RestCall(self.store, self.settings, request, token, self.clock(), found[1])
+        call = RestCall(self.store, self.settings, request, token, self.clock.now(), found[1])
         return handler(call)
 
     def _authenticate(self, request: RestRequest) -> AccessToken:
@@ -119,7 +112,7 @@ class RestService:
             scheme, _, value = header.strip().partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
                 raise AccessTokenInvalid()
-            return check_token(self.store, value, self.clock())
+            return check_token(self.store, value, self.clock.now())
         legacy = request.param("access_token")
         if legacy is not None:
             if not self.settings.rest_query_token:
@@ -128,7 +121,7 @@ class RestService:
                     " (Authorization: Bearer <token>); the access_token parameter is no"
                     " longer accepted"
                 )
-            return check_token(self.store, legacy, self.clock())
+            return check_token(self.store, legacy, self.clock.now())
         raise AccessTokenMissing()
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from leadsync.model import AccessToken, ApiService
 from leadsync.store.base import AlreadyExists
@@ -19,7 +19,7 @@ KEEP_EXPIRED = timedelta(days=1)
 class _Transactional(Protocol):
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
-    def _reader_conn(self) -> sqlite3.Connection: ...
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 def _us(value: datetime) -> int:
@@ -53,25 +53,17 @@ class SQLiteServices(ServiceStore):
                 ) from exc
 
     def get_service(self, client_id: str) -> ApiService | None:
-        row = (
-            self._store._reader_conn()
-            .execute(
-                "SELECT client_id, name, client_secret, created_at FROM rest_services"
-                " WHERE client_id = ?",
-                (client_id,),
-            )
-            .fetchone()
+        rows = self._store._fetch(
+            "SELECT client_id, name, client_secret, created_at FROM rest_services"
+            " WHERE client_id = ?",
+            (client_id,),
         )
-        return ApiService(row[0], row[1], row[2], _at(row[3])) if row else None
+        return ApiService(rows[0][0], rows[0][1], rows[0][2], _at(rows[0][3])) if rows else None
 
     def list_services(self) -> list[ApiService]:
-        rows = (
-            self._store._reader_conn()
-            .execute(
-                "SELECT client_id, name, client_secret, created_at FROM rest_services"
-                " ORDER BY name, client_id"
-            )
-            .fetchall()
+        rows = self._store._fetch(
+            "SELECT client_id, name, client_secret, created_at FROM rest_services"
+            " ORDER BY name, client_id"
         )
         return [ApiService(r[0], r[1], r[2], _at(r[3])) for r in rows]
 
@@ -108,11 +100,7 @@ class SQLiteServices(ServiceStore):
             return token
 
     def find_token(self, token: str) -> AccessToken | None:
-        row = (
-            self._store._reader_conn()
-            .execute(
-                "SELECT token, client_id, expires_at FROM rest_tokens WHERE token = ?", (token,)
-            )
-            .fetchone()
+        rows = self._store._fetch(
+            "SELECT token, client_id, expires_at FROM rest_tokens WHERE token = ?", (token,)
         )
-        return AccessToken(row[0], row[1], _at(row[2])) if row else None
+        return AccessToken(rows[0][0], rows[0][1], _at(rows[0][2])) if rows else None
