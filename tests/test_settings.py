@@ -26,6 +26,14 @@ CHANGED: dict[str, Any] = {
     "threads": 6,
     "max_body_bytes": 4096,
     "log_level": "debug",
+    "max_body_bytes_in_flight": 8 * 1024 * 1024,
+    "body_wait_seconds": 3,
+    "max_header_bytes": 16 * 1024,
+    "header_timeout_seconds": 4,
+    "body_timeout_seconds": 6,
+    "body_min_bytes": 512,
+    "keep_alive_seconds": 2,
+    "max_connections": 50,
     "database_url": "sqlite:////tmp/elsewhere.db",
     "auth_window_seconds": 60,
     "workspace": "Futures Institute",
@@ -150,6 +158,9 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     )
     unflagged = {"workspace", "sync_multiple_writes_key_email", "leads_batch_size"}
     unflagged |= {"quota_timezone", "lease_seconds"}
+    unflagged |= {"max_body_bytes_in_flight", "body_wait_seconds", "max_header_bytes"}
+    unflagged |= {"header_timeout_seconds", "body_timeout_seconds", "body_min_bytes"}
+    unflagged |= {"keep_alive_seconds", "max_connections"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

@@ -18,6 +18,7 @@ from leadsync.config import Settings, from_env
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
 from leadsync.rest.app import RestApi, RestMount, RestService
+from leadsync.serving.protocol import ConnectionLimits, use_limits
 from leadsync.soap.endpoint import SoapService, soap_route
 from leadsync.store import Store, open_store
 
@@ -66,9 +67,20 @@ def app_from_env() -> Any:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
     settings = from_env()
     configure_logging(settings.log_level)
+    use_limits(connection_limits(settings))
     app = create_app(settings)
     tune_gc()
     return app
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
+        body_min_bytes=settings.body_min_bytes,
+        max_connections=settings.max_connections,
+    )
 
 
 def tune_gc() -> None:

@@ -153,6 +153,46 @@ class Settings:
         shown_default="10485760 (10 MiB)",
     )
     log_level: str = setting("info", "Log level.", flag="--log-level", choices=LOG_LEVELS)
+    # Connection and request bounds (docs/deployment.md, Limits and exposure).
+    max_body_bytes_in_flight: int = setting(
+        64 * MIB,
+        "Bytes of request bodies one worker holds in memory at once; a body that does not fit"
+        " waits unread for room.",
+        minimum=1024,
+        shown_default="67108864 (64 MiB)",
+    )
+    body_wait_seconds: int = setting(
+        10,
+        "Seconds a body waits for room among the bodies in flight before its call gets 20024.",
+        minimum=1,
+    )
+    max_header_bytes: int = setting(
+        64 * 1024,
+        "Bytes of request line and headers one request may send (431 and closed above it).",
+        minimum=1024,
+    )
+    header_timeout_seconds: int = setting(
+        10,
+        "Seconds a connection has to send a complete request head (408 and closed after it).",
+        minimum=1,
+    )
+    body_timeout_seconds: int = setting(
+        10,
+        "A request body must bring body_min_bytes bytes in every this many seconds while the"
+        " server reads it, or its connection is closed.",
+        minimum=1,
+    )
+    body_min_bytes: int = setting(
+        1024, "Bytes a request body must bring in every body_timeout_seconds.", minimum=0
+    )
+    keep_alive_seconds: int = setting(
+        5, "Seconds an idle keep-alive connection is kept open.", minimum=1
+    )
+    max_connections: int = setting(
+        500,
+        "Open connections per worker; more are answered 503 and closed at once.",
+        minimum=1,
+    )
     # The database.
     database_url: str = setting(
         DEFAULT_DATABASE_URL,

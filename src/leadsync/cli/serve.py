@@ -63,15 +63,19 @@ def _display_host(host: str) -> str:
 def _run(settings: Settings, store: object) -> None:
     import uvicorn
 
-    from leadsync.app import create_app, tune_gc
+    from leadsync.app import connection_limits, create_app, tune_gc
+    from leadsync.serving.protocol import BoundedHttpToolsProtocol, use_limits
     from leadsync.store.base import Store
 
+    use_limits(connection_limits(settings))
     common: dict[str, object] = {
         "host": settings.host,
         "port": settings.port,
         "access_log": False,
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 10,
+        "http": BoundedHttpToolsProtocol,
+        "timeout_keep_alive": settings.keep_alive_seconds,
     }
     if settings.workers > 1:
         assert isinstance(store, Store)

@@ -56,12 +56,14 @@ def pull_parser(events: Iterable[str] = ("start", "end")) -> etree.XMLPullParser
     return etree.XMLPullParser(events=tuple(events), **_HARDENED)  # type: ignore[arg-type]
 
 
-def parse(data: bytes) -> etree._Element:
+def parse(data: bytes | bytearray) -> etree._Element:
     """Parse an untrusted document; anything but plain well-formed XML raises XmlRefused."""
     if _declares_dtd(data):
         raise XmlRefused(_DTD_REFUSED)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        # lxml parses any bytes-like buffer (a request body is read into a bytearray), though
+        # an empty one trips it; its stubs name only bytes.
+        root = etree.fromstring(data or b"", parser=_parser())  # type: ignore[arg-type]
     except etree.XMLSyntaxError as exc:
         raise XmlRefused(f"malformed XML: {exc}") from None
     refuse_dtd(root)
@@ -75,7 +77,7 @@ def refuse_dtd(root: etree._Element) -> None:
         raise XmlRefused(_DTD_REFUSED)
 
 
-def _declares_dtd(data: bytes) -> bool:
+def _declares_dtd(data: bytes | bytearray) -> bool:
     """Whether markup other than the XML declaration, processing instructions and comments
     comes before the root element: that is where a DOCTYPE, and with it any entity, must
     be. Refusing it here spares parsing it; the parsed tree is checked again, for documents

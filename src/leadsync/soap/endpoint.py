@@ -22,12 +22,26 @@ from starlette.responses import PlainTextResponse, Response
 from leadsync.call_history import CallHistory, failure_summary, fault_summary
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
-from leadsync.errors import InternalError, MarketoError, RequestNotUnderstood, UnsupportedOperation
+from leadsync.errors import (
+    ConcurrencyLimitExceeded,
+    InternalError,
+    MarketoError,
+    RequestNotUnderstood,
+    UnsupportedOperation,
+)
 from leadsync.limits.guard import Guard
 from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error, record_call
 from leadsync.mktows.escaping import NotXmlCharacter
+from leadsync.serving.bodies import (
+    BodyBudget,
+    BodyBudgetExhausted,
+    BodyTooLarge,
+    ClientGone,
+    read_body,
+)
+from leadsync.serving.memory import TRIM_AFTER_BYTES, release_memory
 from leadsync.soap.auth import authenticate
-from leadsync.soap.envelope import SoapRequest, read_request
+from leadsync.soap.envelope import SoapRequest, Undecided, read_credentials, read_request
 from leadsync.soap.faults import render_fault
 from leadsync.soap.handlers import CallContext, CallOutcome, load_handlers
 from leadsync.soap.wsdl import render_wsdl, wsdl_operations
@@ -39,10 +53,6 @@ VERSION = re.compile(r"^(2_[0-9]|3_[01])$")
 _XML = "text/xml; charset=utf-8"
 #: The ``api`` label of this wire's calls in metrics and the calls history.
 API = "soap"
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 @dataclass(slots=True)
@@ -76,15 +86,13 @@ class SoapService:
         if self.history is not None:
             self.history.close()
 
-    def process(self, data: bytes) -> tuple[int, bytes]:
+    def process(self, data: bytes | bytearray) -> tuple[int, bytes]:
         started = time.perf_counter()
         call = _CallLog()
         outcome: CallOutcome | None = None
         self._in_flight.inc()
         try:
-            request = read_request(data)
-            call.operation = request.operation
-            outcome = self._dispatch(request, call)
+            outcome = self._dispatch(data, call)
         except MarketoError as error:
             self._log(call, started, None, error)
             return 500, render_fault(error)
@@ -105,14 +113,25 @@ class SoapService:
         self._log(call, started, outcome, None)
         return 200, outcome.body
 
-    def _dispatch(self, request: SoapRequest, call: _CallLog) -> CallOutcome:
+    def _dispatch(self, data: bytes | bytearray, call: _CallLog) -> CallOutcome:
+        # Who signed is known before the Body is built into a tree (a small document is
+        # parsed whole first: that costs no more).
+        credentials = read_credentials(data)
+        request: SoapRequest | None = None
+        if isinstance(credentials, Undecided):
+            request = read_request(data)
+            call.operation = request.operation
+            credentials = request.credentials
         user = authenticate(
-            request.credentials,
+            credentials,
             self.store.get_user,
             window_seconds=self.settings.auth_window_seconds,
             now=self.clock.now(),
         )
         call.user = user.user_id
+        if request is None:
+            request = read_request(data)
+            call.operation = request.operation
         with self.guard.admit(user.user_id, request.operation):
             handler = self.handlers.get(request.operation)
             if handler is None:
@@ -183,47 +202,47 @@ class SoapService:
             self.history.add(entry)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]:
     settings = service.settings
     # Made on first use: a limiter belongs to the event loop that serves the calls.
     limiter: anyio.CapacityLimiter | None = None
+    budget = BodyBudget(settings.max_body_bytes_in_flight, settings.body_wait_seconds)
 
     async def endpoint(request: Request) -> Response:
         nonlocal limiter
         version = request.path_params["version"]
         if not VERSION.match(version):
             return PlainTextResponse(f"unknown API version {version}\n", status_code=404)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             if any(key.lower() == "wsdl" for key in request.query_params):
                 return Response(render_wsdl(_address(request, settings)), media_type=_XML)
             return PlainTextResponse(
                 "POST SOAP requests to this URL; its WSDL is at ?WSDL\n", status_code=405
             )
         try:
-            data = await read_body(request, settings.max_body_bytes)
+            data = await read_body(request, settings.max_body_bytes, budget)
         except BodyTooLarge:
             limit = settings.max_body_bytes
-            error = RequestNotUnderstood(
+            error: MarketoError = RequestNotUnderstood(
                 f"Request Not Understood: the request is larger than {limit} bytes"
             )
             return Response(render_fault(error), status_code=500, media_type=_XML)
+        except BodyBudgetExhausted:
+            error = ConcurrencyLimitExceeded(
+                "Concurrency Limit Exceeded: the server is receiving too many requests at once;"
+                " retry later"
+            )
+            return Response(render_fault(error), status_code=500, media_type=_XML)
+        except ClientGone:
+            log.info("client closed its connection before its request arrived")
+            return Response(status_code=400)
         if limiter is None:
             limiter = anyio.CapacityLimiter(service.threads)
+        large = len(data) >= TRIM_AFTER_BYTES
         status, body = await anyio.to_thread.run_sync(service.process, data, limiter=limiter)
+        if large:
+            del data
+            await anyio.to_thread.run_sync(release_memory, limiter=limiter)
         return Response(body, status_code=status, media_type=_XML)
 
     return endpoint

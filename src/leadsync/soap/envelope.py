@@ -21,7 +21,58 @@ class SoapRequest:
     target_workspace: str | None
 
 
-def read_request(data: bytes) -> SoapRequest:
+#: The Header must end (or the Body start, when there is no Header) within this many bytes.
+HEAD_LIMIT = 64 * 1024
+_STEP = 4096
+
+
+class Undecided:
+    """The document ended before its Body started: small enough to parse whole."""
+
+
+UNDECIDED = Undecided()
+
+
+def read_credentials(data: bytes | bytearray) -> Credentials | Undecided | None:
+    """The AuthenticationHeader's credentials, read before the Body is parsed.
+
+    The document is fed to an incremental parser a few KiB at a time, only until the Header
+    ends or the Body starts, so an unauthenticated caller costs no more than reading its
+    bytes: a huge or hostile Body is never built into a tree before the signature is checked.
+    """
+    parser = xml.pull_parser(("start", "end"))
+    root: etree._Element | None = None
+    try:
+        for offset in range(0, min(len(data), HEAD_LIMIT), _STEP):
+            parser.feed(bytes(data[offset : offset + _STEP]))
+            for event, el in parser.read_events():
+                if not isinstance(el, etree._Element):
+                    continue
+                if root is None:
+                    xml.refuse_dtd(el)
+                    if el.tag != ENVELOPE:
+                        raise RequestNotUnderstood(
+                            "Request Not Understood: not a SOAP 1.1 Envelope"
+                        )
+                    root = el
+                elif el.getparent() is not root:
+                    continue
+                elif event == "end" and el.tag == HEADER:
+                    return _credentials(el)
+                elif event == "start" and el.tag == BODY:
+                    return None
+    except etree.XMLSyntaxError as exc:
+        raise RequestNotUnderstood(f"Request Not Understood: malformed XML: {exc}") from None
+    except xml.XmlRefused as exc:
+        raise RequestNotUnderstood(f"Request Not Understood: {exc}") from None
+    if len(data) > HEAD_LIMIT:
+        raise RequestNotUnderstood(
+            f"Request Not Understood: the SOAP Body must start within the first {HEAD_LIMIT} bytes"
+        )
+    return UNDECIDED
+
+
+def read_request(data: bytes | bytearray) -> SoapRequest:
     try:
         root = xml.parse(data)
     except xml.XmlRefused as exc:

@@ -1,0 +1,1 @@
+"""Serving HTTP within bounds: connections, request bodies, memory."""
