@@ -6,10 +6,10 @@ out of date (the test suite does the same).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from leadsync.docs_files import generate, table
 from leadsync.soap.handlers import load_handlers
 from leadsync.soap.wsdl import wsdl_operations
 
@@ -21,10 +21,10 @@ NOT_EMULATED = "answers 20019 (Unsupported Operation)"
 def render() -> str:
     handlers = load_handlers()
     names = wsdl_operations()
-    rows = [
-        f"| {n} | `{name}` | {IMPLEMENTED if name in handlers else NOT_EMULATED} |"
+    rows = (
+        (str(n), f"`{name}`", IMPLEMENTED if name in handlers else NOT_EMULATED)
         for n, name in enumerate(names, 1)
-    ]
+    )
     done = sum(1 for name in names if name in handlers)
     return "\n".join(
         [
@@ -38,30 +38,14 @@ def render() -> str:
             "the operation, for example",
             "`Unsupported Operation: getTags is not emulated by leadsync (20019)`.",
             "",
-            "| # | Operation | State |",
-            "| --- | --- | --- |",
-            *rows,
+            *table(("#", "Operation", "State"), rows),
             "",
         ]
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--output", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date: run python -m leadsync.docs_ops", file=sys.stderr)
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    return generate("leadsync.docs_ops", DEFAULT_PATH, lambda _current: render(), argv)
 
 
 if __name__ == "__main__":
