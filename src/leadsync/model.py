@@ -55,6 +55,17 @@ class SyncOutcome(enum.StrEnum):
     FAILED = "FAILED"
 
 
+class SkipReason(enum.StrEnum):
+    """Why a synced record was not written, as the REST API's record-level code says it."""
+
+    INVALID_VALUE = "1003"
+    NOT_FOUND = "1004"
+    EXISTS = "1005"
+    UNKNOWN_FIELD = "1006"
+    AMBIGUOUS = "1007"
+    PARTITION = "1008"
+
+
 #: One attribute of a record as the client sent it: (name, value). A plain tuple: thousands
 #: are built per call, and the C reader of lead records builds them directly.
 Attribute = tuple[str, str]
@@ -78,6 +89,8 @@ class LeadInput:
     #: A problem found while decoding this record alone (for example ``<Id>abc</Id>``); the
     #: record is reported FAILED with it instead of faulting the whole call.
     decode_error: str | None = None
+    #: Why, in the REST API's terms (an invalid value when not given).
+    decode_reason: SkipReason | None = None
 
 
 @dataclass(slots=True)
@@ -101,6 +114,10 @@ class RecordStatus:
     lead_id: int
     status: SyncOutcome
     error: str | None = None
+    #: For FAILED records: the REST API's reason, and the (field name, value as sent) it
+    #: concerns, when it concerns one.
+    reason: SkipReason | None = None
+    subject: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from leadsync.model import (
     Lead,
     LeadInput,
     RecordStatus,
+    SkipReason,
     SyncOutcome,
     Value,
 )
@@ -42,10 +43,25 @@ class UnknownAttributePolicy(enum.StrEnum):
     RECORD = "record"
 
 
+class SyncAction(enum.StrEnum):
+    """What a record may do to the database (the REST API's ``action``; SOAP's calls are
+    all create-or-update)."""
+
+    CREATE_OR_UPDATE = "createOrUpdate"
+    CREATE_ONLY = "createOnly"
+    UPDATE_ONLY = "updateOnly"
+    #: Every record makes a new lead, whatever its keys match.
+    CREATE_DUPLICATE = "createDuplicate"
+
+
 @dataclass(frozen=True, slots=True)
 class SyncOptions:
     operation: str = "syncMultipleLeads"
     dedup: bool = True
+    action: SyncAction = SyncAction.CREATE_OR_UPDATE
+    #: A record whose email matches several leads is skipped (REST) rather than matched to
+    #: the newest of them (SOAP).
+    unique_email_match: bool = False
     #: Write the record's top-level Email when it was matched by another key. syncLead's
     #: page says yes, syncMultipleLeads' page says no (spec §4.3).
     write_key_email: bool = False
@@ -81,6 +97,9 @@ class _Prepared:
     error: str | None = None
     #: ``email_key(key_email)``, when there is a key email.
     key_email_key: str | None = None
+    #: For an invalid record: the REST reason and the (field, value as sent) it concerns.
+    reason: SkipReason | None = None
+    subject: tuple[str, str] | None = None
 
 
 class _Keys:
@@ -152,6 +171,7 @@ def _prepare(
     errors: list[str] = []
     if record.decode_error:
         errors.append(record.decode_error)
+        item.reason = record.decode_reason or SkipReason.INVALID_VALUE
     record_unknown = []
     # The loop every attribute of every sync runs through: look-ups inlined, and text fields
     # spelled exactly (nearly all of them) typed without a call.
@@ -172,6 +192,8 @@ def _prepare(
             value = CONVERTERS[fdef.type](fdef, raw)
         except ValueError as exc:
             errors.append(str(exc))
+            if item.reason is None:
+                item.reason, item.subject = SkipReason.INVALID_VALUE, (fdef.name, raw)
             continue
         if fdef.name == _EMAIL_FIELD:
             item.email_attr = (True, value if isinstance(value, str) else None)
@@ -180,11 +202,14 @@ def _prepare(
     if record_unknown:
         unknown.extend(record_unknown)
         errors.append("unknown fields for import: " + ", ".join(record_unknown))
+        item.reason, item.subject = SkipReason.UNKNOWN_FIELD, (record_unknown[0], "")
     if record.email:
         try:
             key_email = convert(catalogue.email, record.email)
         except ValueError as exc:
             errors.append(str(exc))
+            if item.reason is None:
+                item.reason, item.subject = SkipReason.INVALID_VALUE, ("Email", record.email)
         else:
             if isinstance(key_email, str):
                 item.key_email = key_email
@@ -202,8 +227,10 @@ def _prepare(
         and not record.cookie
         and item.key_email is None
         and not errors
+        and options.action is not SyncAction.CREATE_DUPLICATE
     ):
         errors.append("Lead record has no key: give Id, ForeignSysPersonId or Email")
+        item.reason = SkipReason.INVALID_VALUE
     if errors:
         item.error = "; ".join(errors)
     return item
@@ -227,6 +254,8 @@ class _Resolver:
         self.pending_ids: set[int] = set()
         self.dirty: dict[int, Lead] = {}
         self.changes: list[FieldChange] = []
+        #: Email keys that name several leads (only with ``unique_email_match``).
+        self.ambiguous: set[str] = set()
 
     def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncBatchResult:
         tx = self.tx
@@ -239,6 +268,10 @@ class _Resolver:
         self.by_email = self._canonical(
             tx.newest_leads_by_email(keys.emails) if keys.emails else {}
         )
+        if self.options.unique_email_match and keys.emails:
+            self.ambiguous = {
+                key for key, found in tx.leads_by_email(keys.emails).items() if len(found) > 1
+            }
         self.new_ids = tx.allocate_ids(keys.new)
         self.new_ids.reverse()
 
@@ -253,15 +286,23 @@ class _Resolver:
 
     def _one(self, item: _Prepared) -> tuple[RecordStatus, Lead | None]:
         if item.error is not None:
-            return RecordStatus(item.record.id or 0, SyncOutcome.FAILED, item.error), None
+            return RecordStatus(
+                item.record.id or 0, SyncOutcome.FAILED, item.error, item.reason, item.subject
+            ), None
         record = item.record
         fsp = record.foreign_sys_person_id or None
         write_key_email = self.options.write_key_email
+        action = self.options.action
         lead: Lead | None
+        if action is SyncAction.CREATE_DUPLICATE:
+            created = self._create(item)
+            return RecordStatus(created.id, SyncOutcome.CREATED), created
         if record.id is not None:
             lead = self.by_id.get(record.id)
             if lead is None:
-                return RecordStatus(0, SyncOutcome.FAILED, f"Lead not found: Id {record.id}"), None
+                return RecordStatus(
+                    0, SyncOutcome.FAILED, f"Lead not found: Id {record.id}", SkipReason.NOT_FOUND
+                ), None
             write_key_email = False
         elif fsp is not None:
             lead = self.by_fsp.get(fsp)
@@ -272,6 +313,13 @@ class _Resolver:
             if lead is None and item.key_email_key and self.options.dedup:
                 lead = self._newest_by_email(item.key_email_key)
                 write_key_email = False
+                if lead is not None and item.key_email_key in self.ambiguous:
+                    return RecordStatus(
+                        0,
+                        SyncOutcome.FAILED,
+                        "Multiple lead match lookup criteria",
+                        SkipReason.AMBIGUOUS,
+                    ), None
 
         if fsp is not None and lead is not None:
             owner = self.by_fsp.get(fsp)
@@ -283,8 +331,16 @@ class _Resolver:
                 ), None
 
         if lead is None:
+            if action is SyncAction.UPDATE_ONLY:
+                return RecordStatus(
+                    0, SyncOutcome.FAILED, "Lead not found", SkipReason.NOT_FOUND
+                ), None
             created = self._create(item)
             return RecordStatus(created.id, SyncOutcome.CREATED), created
+        if action is SyncAction.CREATE_ONLY:
+            return RecordStatus(
+                0, SyncOutcome.FAILED, "Lead already exists", SkipReason.EXISTS
+            ), None
         self._update(lead, item, write_key_email)
         return RecordStatus(lead.id, SyncOutcome.UPDATED), lead
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadsync.errors import InvalidData
 from leadsync.model import FieldDef
-from leadsync.operations import rest_leads
+from leadsync.operations import rest_leads, rest_sync
 from leadsync.operations.describe import field_size
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.rest.routes import Reply, RestCall, endpoint
@@ -118,3 +119,36 @@ def describe2(call: RestCall) -> Reply:
         )
     searchable = [[name] for name in rest_leads.searchable_fields()]
     return {"result": [{"name": "API Lead", "searchableFields": searchable, "fields": fields}]}
+
+
+@endpoint("POST", "/rest/v1/leads.json")
+def sync_leads(call: RestCall) -> Reply:
+    data = call.request.json_object()
+    records = data.get("input")
+    if records is not None and not isinstance(records, list):
+        raise InvalidData("input must be an array of lead records")
+    request = rest_sync.RestSyncRequest(
+        records=records or [],
+        action=_text(data.get("action")),
+        lookup_field=_text(data.get("lookupField")),
+        partition=_text(data.get("partitionName")),
+    )
+    outcomes = rest_sync.sync(call.store, call.catalogue, request, call.now)
+    return {"result": [_outcome(o) for o in outcomes]}
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidData(f"Invalid value '{value}'")
+    return value
+
+
+def _outcome(outcome: rest_sync.RestOutcome) -> dict[str, Any]:
+    if outcome.status == "skipped":
+        return {
+            "status": "skipped",
+            "reasons": [{"code": code, "message": message} for code, message in outcome.reasons],
+        }
+    return {"id": outcome.lead_id, "status": outcome.status}

@@ -1,0 +1,216 @@
+"""REST Sync Leads (spec §3.1) on the one sync: records in REST's shape become the records
+``operations.sync`` takes, with the REST action and lookup field as its options.
+
+Knows no JSON text: records arrive decoded (dicts of plain values) and leave as outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
+from leadsync.model import Attribute, LeadInput, RecordStatus, SkipReason, SyncOutcome
+from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.rest_leads import DEFAULT_PARTITION
+from leadsync.operations.sync import SyncAction, SyncOptions, UnknownAttributePolicy, sync_leads
+from leadsync.store.base import Store
+
+MAX_RECORDS = 300
+#: Lookup fields leadsync can match on, by REST name, and the key each fills.
+_LOOKUPS = {
+    "email": "email",
+    "id": "id",
+    "cookies": "cookie",
+    "sfdcLeadId": "fsp",
+    "sfdcContactId": "fsp",
+}
+_LOOKUP_FOLDED = {name.casefold(): name for name in _LOOKUPS}
+#: Lookup fields Marketo accepts that name values leadsync does not hold.
+_UNHELD_LOOKUPS = frozenset(
+    {"twitterId", "facebookId", "linkedInId", "sfdcAccountId", "sfdcLeadOwnerId", "sfdcOpptyId"}
+)
+#: Read-only REST fields a record may carry; they are left as they are.
+_READ_ONLY = frozenset({"createdat", "updatedat", "leadpartitionid"})
+_MESSAGES = {
+    SkipReason.NOT_FOUND: "Lead not found",
+    SkipReason.EXISTS: "Lead already exists",
+    SkipReason.AMBIGUOUS: "Multiple lead match lookup criteria",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RestSyncRequest:
+    records: Sequence[Any]
+    action: str | None = None
+    lookup_field: str | None = None
+    partition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestOutcome:
+    """One record's result: ``created``/``updated`` with an id, or ``skipped`` with reasons
+    as (code, message)."""
+
+    status: str
+    lead_id: int | None = None
+    reasons: tuple[tuple[str, str], ...] = ()
+
+
+def parse_action(text: str | None) -> SyncAction:
+    if text is None or not str(text).strip():
+        return SyncAction.CREATE_OR_UPDATE
+    for action in SyncAction:
+        if action.value.casefold() == str(text).strip().casefold():
+            return action
+    raise InvalidValue(
+        f"Invalid value '{text}' for action: createOnly, updateOnly, createOrUpdate or"
+        " createDuplicate"
+    )
+
+
+def lookup_field(text: str | None) -> str:
+    if text is None or not str(text).strip():
+        return "email"
+    name = str(text).strip()
+    found = _LOOKUP_FOLDED.get(name.casefold())
+    if found is None:
+        if name in _UNHELD_LOOKUPS:
+            raise FieldNotSupported(f"Lookup field '{name}' not supported by leadsync")
+        raise FieldNotSupported(f"Lookup field '{name}' not supported")
+    return found
+
+
+def sync(
+    store: Store, catalogue: FieldCatalogue, request: RestSyncRequest, now: datetime
+) -> list[RestOutcome]:
+    """Validate the whole request, then sync its records; outcomes in input order."""
+    action = parse_action(request.action)
+    lookup = lookup_field(request.lookup_field)
+    records = request.records
+    if not records:
+        raise BlankValue("input cannot be blank")
+    if len(records) > MAX_RECORDS:
+        raise InvalidData(f"Too many records in input: {len(records)}; at most {MAX_RECORDS}")
+    partition = (request.partition or DEFAULT_PARTITION).strip()
+    if partition.casefold() != DEFAULT_PARTITION.casefold():
+        reason = ("1008", f"Access denied to partition '{partition}'")
+        return [RestOutcome("skipped", reasons=(reason,)) for _ in records]
+    inputs = [_lead_input(catalogue, record, action, lookup) for record in records]
+    options = SyncOptions(
+        operation="syncLeads",
+        dedup=action is not SyncAction.CREATE_DUPLICATE,
+        action=action,
+        unique_email_match=True,
+        unknown_attributes=UnknownAttributePolicy.RECORD,
+    )
+    result = sync_leads(store, catalogue, inputs, options, now=now)
+    return [_outcome(catalogue, status) for status in result.statuses]
+
+
+def _lead_input(
+    catalogue: FieldCatalogue, record: Any, action: SyncAction, lookup: str
+) -> LeadInput:
+    if not isinstance(record, dict):
+        return LeadInput(decode_error="a record must be a JSON object")
+    item = LeadInput()
+    attributes: list[Attribute] = []
+    keyed = action is not SyncAction.CREATE_DUPLICATE
+    for name, value in record.items():
+        if not isinstance(name, str):
+            continue
+        text = _text(value)
+        if text is None:
+            item.decode_error = f"Invalid value for field '{name}'"
+            item.decode_reason = SkipReason.INVALID_VALUE
+            return item
+        key = _LOOKUP_FOLDED.get(name.casefold())
+        if key == "id":
+            if lookup != "id" or action is not SyncAction.UPDATE_ONLY:
+                item.decode_error = "id may only be given with lookupField id and updateOnly"
+                item.decode_reason = SkipReason.INVALID_VALUE
+                return item
+            if not text.strip().isdigit() or not 0 < int(text) < 2**63:
+                item.decode_error = f"Invalid value for field 'id' and value '{text}'"
+                item.decode_reason = SkipReason.INVALID_VALUE
+                return item
+            item.id = int(text)
+            continue
+        if key == "email":
+            attributes.append(("Email", text))
+            if lookup == "email" and keyed:
+                item.email = text.strip() or None
+            continue
+        if key == "cookies":
+            if lookup == "cookies" and keyed:
+                item.cookie = text.strip() or None
+            continue
+        if key == "fsp":
+            if _LOOKUPS[lookup] == "fsp" and name.casefold() == lookup.casefold() and keyed:
+                item.foreign_sys_person_id = text.strip() or None
+                item.foreign_sys_type = "SFDC"
+            continue
+        if name.casefold() in _READ_ONLY:
+            continue
+        fdef = catalogue.by_rest_name(name)
+        if fdef is None:
+            item.decode_error = f"Field '{name}' not found"
+            item.decode_reason = SkipReason.UNKNOWN_FIELD
+            item.attributes = [(name, "")]
+            return item
+        attributes.append((fdef.name, text))
+    item.attributes = attributes
+    if keyed and _missing_lookup(item, lookup):
+        item.decode_error = f"Value for lookup field '{lookup}' not found"
+        item.decode_reason = SkipReason.INVALID_VALUE
+    return item
+
+
+def _missing_lookup(item: LeadInput, lookup: str) -> bool:
+    key = _LOOKUPS[lookup]
+    if key == "id":
+        return item.id is None
+    if key == "email":
+        return item.email is None
+    if key == "cookie":
+        return item.cookie is None
+    return item.foreign_sys_person_id is None
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as the text the sync types (None for one that is no field value)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _outcome(catalogue: FieldCatalogue, status: RecordStatus) -> RestOutcome:
+    if status.status is SyncOutcome.CREATED:
+        return RestOutcome("created", status.lead_id)
+    if status.status is SyncOutcome.UPDATED:
+        return RestOutcome("updated", status.lead_id)
+    reason = status.reason or SkipReason.INVALID_VALUE
+    return RestOutcome("skipped", reasons=((reason.value, _message(catalogue, status)),))
+
+
+def _message(catalogue: FieldCatalogue, status: RecordStatus) -> str:
+    """Marketo's wording for a skipped record (spec §3.1)."""
+    reason = status.reason
+    if reason in _MESSAGES:
+        return _MESSAGES[reason]
+    if status.subject is not None:
+        name, value = status.subject
+        fdef = catalogue.get(name)
+        rest_name = (fdef.rest_name or fdef.name) if fdef is not None else name
+        if reason is SkipReason.UNKNOWN_FIELD:
+            return f"Field '{name}' not found"
+        return f"Invalid value for field '{rest_name}' and value '{value}'"
+    return status.error or "Invalid data"
