@@ -9,7 +9,8 @@ from support import DEMO_KEY, DEMO_USER, envelope, lead_record, statuses, sync_p
 
 
 def soap_sync(rest: Rest, *records: str) -> list[int]:
-    body = envelope("syncMultipleLeads", sync_params(list(records)))
+    stamp = rest.clock.now().isoformat(timespec="seconds")
+    body = envelope("syncMultipleLeads", sync_params(list(records)), timestamp=stamp)
     answer = rest.http.post(
         "/soap/mktows/2_2", content=body.encode(), headers={"Content-Type": "text/xml"}
     )

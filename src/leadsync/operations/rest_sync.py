@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from leadsync.clock import Clock
 from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
 from leadsync.model import Attribute, LeadInput, RecordStatus, SkipReason, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
@@ -84,7 +84,7 @@ def lookup_field(text: str | None) -> str:
 
 
 def sync(
-    store: Store, catalogue: FieldCatalogue, request: RestSyncRequest, now: datetime
+    store: Store, catalogue: FieldCatalogue, request: RestSyncRequest, clock: Clock
 ) -> list[RestOutcome]:
     """Validate the whole request, then sync its records; outcomes in input order."""
     action = parse_action(request.action)
@@ -106,7 +106,7 @@ def sync(
         unique_email_match=True,
         unknown_attributes=UnknownAttributePolicy.RECORD,
     )
-    result = sync_leads(store, catalogue, inputs, options, now=now)
+    result = sync_leads(store, catalogue, inputs, options, clock=clock)
     return [_outcome(catalogue, status) for status in result.statuses]
 
 

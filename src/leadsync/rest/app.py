@@ -103,7 +103,7 @@ class RestService:
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
         token = self._authenticate(request)
-        call = RestCall(self.store, self.settings, request, token, self.clock.now(), found[1])
+        call = RestCall(self.store, self.settings, request, token, self.clock, found[1])
         return handler(call)
 
     def _authenticate(self, request: RestRequest) -> AccessToken:

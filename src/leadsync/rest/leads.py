@@ -133,7 +133,7 @@ def sync_leads(call: RestCall) -> Reply:
         lookup_field=_text(data.get("lookupField")),
         partition=_text(data.get("partitionName")),
     )
-    outcomes = rest_sync.sync(call.store, call.catalogue, request, call.now)
+    outcomes = rest_sync.sync(call.store, call.catalogue, request, call.clock)
     return {"result": [_outcome(o) for o in outcomes]}
 
 

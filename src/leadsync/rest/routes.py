@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.model import AccessToken
 from leadsync.operations.fields import FieldCatalogue
@@ -31,7 +31,7 @@ class RestCall:
     settings: Settings
     request: RestRequest
     token: AccessToken
-    now: datetime
+    clock: Clock
     path_params: dict[str, str] = field(default_factory=dict)
     _catalogue: FieldCatalogue | None = None
 
