@@ -12,7 +12,7 @@ Value = str | int | float | bool | None
 
 
 class FieldType(enum.StrEnum):
-    """Marketo's attrType / dataType vocabulary (spec §13.1)."""
+    """Marketo's attrType / dataType vocabulary (docs/compatibility.md, "Field types")."""
 
     STRING = "string"
     TEXT = "text"

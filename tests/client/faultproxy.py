@@ -3,7 +3,7 @@
 Each syncMultipleLeads call takes the next action of the script (other calls, and every
 call once the script is used up, are forwarded as they are):
 
-* ``fault:CODE`` answers a Marketo fault (spec §3.1 shape, HTTP 500) without forwarding;
+* ``fault:CODE`` answers a Marketo fault (Marketo's shape, HTTP 500) without forwarding;
 * ``drop`` closes the connection without forwarding (the call never ran);
 * ``drop-after`` forwards, lets the server run the call, then closes without answering
   (the call ran, and the client cannot know it);

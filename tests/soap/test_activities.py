@@ -1,4 +1,4 @@
-"""Activity history (spec §9): every recorded type, getLeadActivity and getLeadChanges."""
+"""Activity history: every recorded type, getLeadActivity and getLeadChanges."""
 
 from __future__ import annotations
 

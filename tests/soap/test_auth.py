@@ -1,4 +1,4 @@
-"""Authentication (spec §2): signature, unknown users, the timestamp window."""
+"""Authentication: signature, unknown users, the timestamp window."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from support import (
     sync_params,
 )
 
-# Signatures printed in Marketo's documentation examples (spec §2.2).
+# Signatures printed in Marketo's documentation examples.
 DOC_VECTORS = [
     ("2013-08-01T18:22:30-07:00", "b5e21953ae9f1b263e644da5eccce9ff33802513"),
     ("2013-08-02T15:47:06-07:00", "146ec93f4f1e2a45f7a545f7e42e2d053c0457e7"),

@@ -1,4 +1,4 @@
-"""Bad input gets a fault in Marketo's exact shape (spec §3.1), HTTP 500, nothing written."""
+"""Bad input gets a fault in Marketo's exact shape (docs/errors.md), HTTP 500, nothing written."""
 
 from __future__ import annotations
 

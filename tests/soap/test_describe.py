@@ -1,4 +1,4 @@
-"""describeMObject and listMObjects (spec §10)."""
+"""describeMObject and listMObjects."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""getLead (spec §6): every key type leadsync holds, attrType, and its faults."""
+"""getLead: every key type leadsync holds, attrType, and its faults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""getMultipleLeads (spec §7): every selector, batch sizes and every paging edge."""
+"""getMultipleLeads: every selector, batch sizes and every paging edge."""
 
 from __future__ import annotations
 

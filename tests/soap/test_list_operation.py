@@ -1,4 +1,4 @@
-"""listOperation (spec §11): add, check, remove, strict mode, and its faults."""
+"""listOperation: add, check, remove, strict mode, and its faults."""
 
 from __future__ import annotations
 

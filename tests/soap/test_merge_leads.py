@@ -1,4 +1,4 @@
-"""mergeLeads (spec §8): the winner keeps its id and values; losers fill its gaps and go."""
+"""mergeLeads: the winner keeps its id and values; losers fill its gaps and go."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""syncLead (spec §5): returnLead, marketoCookie, MktowsContextHeader, the Email rule."""
+"""syncLead: returnLead, marketoCookie, MktowsContextHeader, the Email rule."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""syncMultipleLeads' rules (spec §4), through raw envelopes against a real server."""
+"""syncMultipleLeads' rules (docs/compatibility.md), through raw envelopes against a real server."""
 
 from __future__ import annotations
 

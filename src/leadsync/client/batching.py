@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-#: Marketo's documented ceiling for syncMultipleLeads (spec §4.4).
+#: Marketo's documented ceiling for syncMultipleLeads (docs/compatibility.md, "syncMultipleLeads").
 MAX_RECORDS = 300
 #: One megabyte of XML per call: large calls were the ones Marketo timed out or throttled.
 MAX_BYTES = 1_000_000

@@ -11,7 +11,7 @@ class ClientError(Exception):
 
 
 class MktowsFault(ClientError):
-    """A SOAP Fault in Marketo's shape (spec §3.1)."""
+    """A SOAP Fault in Marketo's shape (docs/errors.md)."""
 
     def __init__(
         self,

@@ -11,7 +11,8 @@ from decimal import Decimal
 #: What an attribute value may be on the way in; it is sent as text.
 AttrValue = str | int | float | bool | Decimal | date | datetime | None
 
-#: The four LeadRecord elements that are keys rather than attributes (spec §4.2).
+#: The four LeadRecord elements that are keys rather than attributes (docs/compatibility.md,
+#: "Lead keys").
 KEY_FIELDS = ("Id", "Email", "ForeignSysPersonId", "ForeignSysType")
 FOREIGN_SYS_TYPES = ("CUSTOM", "SFDC", "NETSUITE")
 
@@ -121,7 +122,8 @@ class SyncLeadResult:
 
 @dataclass(frozen=True, slots=True)
 class FieldInfo:
-    """One lead field as describeMObject(LeadRecord) reports it (spec §10)."""
+    """One lead field as describeMObject(LeadRecord) reports it (docs/compatibility.md,
+    "describeMObject, listMObjects")."""
 
     name: str
     data_type: str

@@ -1,6 +1,6 @@
 """A call budget shared by every thread (and, if handed around, every Client) that uses it.
 
-Marketo allows 100 calls in any 20 seconds per instance (spec §14); the budget is a sliding
+Marketo allows 100 calls in any 20 seconds per instance (docs/limits.md); the budget is a sliding
 window over the start times of the calls made, so it never bursts past the server's count.
 """
 

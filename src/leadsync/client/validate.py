@@ -1,7 +1,8 @@
 """Checking rows against the server's field list (describeMObject), before anything is sent.
 
-The checks mirror what Marketo documents for each type (spec §13.1); anything unsure is
-left for the server to judge, so a check here never rejects a value the server would take.
+The checks mirror what Marketo documents for each type (docs/compatibility.md, "Field
+types"); anything unsure is left for the server to judge, so a check here never rejects a
+value the server would take.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from leadsync.config import Settings
 from leadsync.errors import ConfigError
 from leadsync.store.control import MAX_RATE_CALLS, LimitValues
 
-#: Marketo's published limits (spec §14): 10,000 calls a day, 100 per 20 s, 10 at once.
+#: Marketo's published limits (docs/limits.md): 10,000 calls a day, 100 per 20 s, 10 at once.
 MARKETO = LimitValues(daily_quota=10_000, rate_calls=100, rate_window_ms=20_000, concurrency=10)
 DEFAULT_WINDOW_MS = 20_000
 

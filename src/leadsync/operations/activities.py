@@ -1,4 +1,4 @@
-"""Activity history (spec §9): the types leadsync records, their attributes, and filters.
+"""Activity history: the types leadsync records, their attributes, and filters.
 
 Activities are built here and written by the caller inside the same transaction as the
 change they describe, so history and data never disagree.

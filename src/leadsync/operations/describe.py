@@ -1,4 +1,4 @@
-"""describeMObject and listMObjects (spec §10): the objects leadsync can describe.
+"""describeMObject and listMObjects: the objects leadsync can describe.
 
 LeadRecord lists every lead field, standard and custom, as a dynamic field of
 ``leadAttributeList`` typed with the attrType vocabulary (``datetime`` in lower case, as

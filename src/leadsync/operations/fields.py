@@ -1,4 +1,4 @@
-"""The lead field catalogue (standard fields of spec §13.2 plus custom ones) and typing.
+"""The lead field catalogue (Marketo's standard fields plus custom ones) and typing.
 
 Each standard field carries its SOAP name (``FirstName``), its REST name (``firstName``)
 and Marketo's field id, as a real Describe Lead shows them (real-describe-2021.json); a
@@ -249,7 +249,8 @@ def parse_datetime(text: str, what: str) -> datetime:
 
 
 def render(fdef: FieldDef, value: Value) -> str:
-    """A stored value as Marketo writes it on the wire (booleans as 1/0, spec §13.1)."""
+    """A stored value as Marketo writes it on the wire (booleans as 1/0; docs/compatibility.md,
+    "Field types")."""
     if value is None:
         return ""
     if isinstance(value, bool):

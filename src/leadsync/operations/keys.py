@@ -1,4 +1,4 @@
-"""Naming leads by LeadKey (spec §6): which key types leadsync can answer, and how.
+"""Naming leads by LeadKey: which key types leadsync can answer, and how.
 
 leadsync holds Marketo ids, emails, Munchkin cookies and one foreign-system person id per
 lead. The Salesforce lead and contact ids are foreign-system ids, so they look up

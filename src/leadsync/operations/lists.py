@@ -1,4 +1,4 @@
-"""Static lists: listOperation (spec §11) and creating lists.
+"""Static lists: listOperation (docs/compatibility.md, "listOperation") and creating lists.
 
 Per lead, ADDTOLIST succeeds when the lead exists (already being a member is success),
 REMOVEFROMLIST when the lead was a member, ISMEMBEROFLIST when it is one. Non-strict calls

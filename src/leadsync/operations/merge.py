@@ -1,4 +1,4 @@
-"""mergeLeads (spec §8): losers are folded into the winner, which keeps its id.
+"""mergeLeads: losers are folded into the winner, which keeps its id.
 
 The winner keeps every value it has; each of its empty fields takes the first value found
 among the losers, in the order they were given. The losers' history and static list

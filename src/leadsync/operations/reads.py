@@ -1,4 +1,4 @@
-"""Reading leads back: getLead (spec §6) and getMultipleLeads (spec §7).
+"""Reading leads back: getLead and getMultipleLeads (docs/compatibility.md, "Reading leads").
 
 getMultipleLeads pages through its selector in lead id order and resumes after the last id
 returned. A lead updated between two pages keeps its id, so it is neither returned twice
@@ -54,7 +54,7 @@ _KINDS: dict[type, str] = {KeySelector: "lk", UpdatedSelector: "lu", ListSelecto
 class ReadLimits:
     default_batch: int = 100
     max_batch: int = 1000
-    #: LeadKeySelector values beyond this many are ignored (spec §7.2).
+    #: LeadKeySelector values beyond this many are ignored (docs/compatibility.md, "Reading leads").
     max_keys: int = 100
     #: Widest LastUpdateAtSelector window, in days (20022 above it); 0 for no limit.
     max_range_days: int = 30

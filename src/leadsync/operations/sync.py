@@ -63,7 +63,8 @@ class SyncOptions:
     #: the newest of them (SOAP).
     unique_email_match: bool = False
     #: Write the record's top-level Email when it was matched by another key. syncLead's
-    #: page says yes, syncMultipleLeads' page says no (spec §4.3).
+    #: page says yes, syncMultipleLeads' page says no (docs/compatibility.md,
+    #: "syncMultipleLeads" and "syncLead").
     write_key_email: bool = False
     unknown_attributes: UnknownAttributePolicy = UnknownAttributePolicy.FAULT
 

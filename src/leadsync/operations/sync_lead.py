@@ -1,4 +1,4 @@
-"""syncLead (spec §5): one lead, with the same matching and merging as syncMultipleLeads.
+"""syncLead: one lead, with the same matching and merging as syncMultipleLeads.
 
 Key precedence is Id, ForeignSysPersonId, Munchkin cookie, then Email; a lead found by its
 cookie becomes known once it is given an email. Unlike syncMultipleLeads, an unknown

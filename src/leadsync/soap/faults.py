@@ -1,4 +1,4 @@
-"""Errors to SOAP 1.1 Faults in the exact shape of spec §3.1 (always with HTTP 500)."""
+"""Errors to SOAP 1.1 Faults in Marketo's exact shape (always with HTTP 500; docs/errors.md)."""
 
 from __future__ import annotations
 
