@@ -82,6 +82,7 @@ def _register() -> None:
         config_cmd,
         db,
         fields,
+        leads,
         lists,
         push,
         reset,

@@ -12,10 +12,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -26,6 +26,7 @@ from leadsync.client.csvsource import Columns, CsvSource, SourceError, parse_map
 from leadsync.client.envelopes import sync_overhead
 from leadsync.client.models import FieldInfo
 from leadsync.client.push import (
+    BatchSender,
     Counts,
     Progress,
     PushEngine,
@@ -45,8 +46,85 @@ EXIT_STOPPED = 2
 EXIT_INTERRUPTED = 130
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 class PushStopped(click.ClickException):
     exit_code = EXIT_STOPPED
+
+
+#: Options push and ``leads import`` share, declared once.
+map_option = click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Rename a column to a field (repeatable); COLUMN= leaves the column out.",
+)
+dedup_option = click.option(
+    "--dedup/--no-dedup", default=True, help="Match existing leads by email. [on]"
+)
+batch_size_option = click.option(
+    "--batch-size", type=click.IntRange(1, 1000), default=300, show_default=True
+)
+
+
+def csv_format_options(command: F) -> F:
+    command = click.option("--encoding", default="utf-8", show_default=True)(command)
+    return click.option(
+        "--delimiter", default=",", show_default=True, help="One character, or 'tab'."
+    )(command)
+
+
+def output_options(command: F) -> F:
+    command = click.option(
+        "--send-blanks", is_flag=True, help="Send empty cells, clearing those fields."
+    )(command)
+    command = click.option("--rejects", "rejects_path", metavar="PATH", help="[FILE.rejects.csv]")(
+        command
+    )
+    return click.option("--results", "results_path", metavar="PATH", help="[FILE.results.csv]")(
+        command
+    )
+
+
+def open_csv(
+    file: str, maps: tuple[str, ...], delimiter: str, encoding: str
+) -> tuple[CsvSource, dict[str, str]]:
+    """The input and its ``--map``, or stop with one line."""
+    if delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    try:
+        return CsvSource(file, delimiter=delimiter, encoding=encoding), parse_map(maps)
+    except SourceError as exc:
+        raise PushStopped(str(exc)) from None
+
+
+def columns_of(source: CsvSource, mapping: dict[str, str]) -> Columns:
+    try:
+        return Columns.from_header(source.header, mapping)
+    except SourceError as exc:
+        raise PushStopped(str(exc)) from None
+
+
+def push_options(
+    file: str,
+    results_path: str | None,
+    rejects_path: str | None,
+    dedup: bool,
+    resume: bool,
+    send_blanks: bool,
+    mapping: dict[str, str],
+) -> PushOptions:
+    default_results, default_rejects = default_output_paths(file)
+    return PushOptions(
+        results_path=results_path or default_results,
+        rejects_path=rejects_path or default_rejects,
+        dedup=dedup,
+        resume=resume,
+        send_blanks=send_blanks,
+        mapping=mapping,
+    )
 
 
 @main.command("push")
@@ -56,18 +134,11 @@ class PushStopped(click.ClickException):
 @click.option(
     "--encryption-key", envvar="LEADSYNC_ENCRYPTION_KEY", metavar="KEY", help="The shared secret."
 )
-@click.option(
-    "--map",
-    "maps",
-    multiple=True,
-    metavar="COLUMN=FIELD",
-    help="Rename a column to a field (repeatable); COLUMN= leaves the column out.",
-)
-@click.option("--dedup/--no-dedup", default=True, help="Match existing leads by email. [on]")
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=300, show_default=True)
+@map_option
+@dedup_option
+@batch_size_option
 @click.option("--concurrency", type=click.IntRange(1, 10), default=4, show_default=True)
-@click.option("--delimiter", default=",", show_default=True, help="One character, or 'tab'.")
-@click.option("--encoding", default="utf-8", show_default=True)
+@csv_format_options
 @click.option(
     "--rate-limit",
     default="100/20",
@@ -77,9 +148,7 @@ class PushStopped(click.ClickException):
 )
 @click.option("--dry-run", is_flag=True, help="Check every row and send nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted push of the same file.")
-@click.option("--results", "results_path", metavar="PATH", help="[FILE.results.csv]")
-@click.option("--rejects", "rejects_path", metavar="PATH", help="[FILE.rejects.csv]")
-@click.option("--send-blanks", is_flag=True, help="Send empty cells, clearing those fields.")
+@output_options
 @click.option(
     "--allow-unsafe-retry",
     is_flag=True,
@@ -136,18 +205,9 @@ def push(
         limiter = RateLimiter.parse(rate_limit)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--rate-limit'") from None
-    if delimiter.lower() in ("tab", "\\t"):
-        delimiter = "\t"
-    try:
-        mapping = parse_map(maps)
-        source = CsvSource(file, delimiter=delimiter, encoding=encoding)
-    except SourceError as exc:
-        raise PushStopped(str(exc)) from None
+    source, mapping = open_csv(file, maps, delimiter, encoding)
     with source:
-        try:
-            columns = Columns.from_header(source.header, mapping)
-        except SourceError as exc:
-            raise PushStopped(str(exc)) from None
+        columns = columns_of(source, mapping)
         client = None
         if endpoint and user_id and encryption_key:
             client = Client(
@@ -161,7 +221,7 @@ def push(
             )
         try:
             fields = _probe(client) if client is not None else None
-            reporter = _Reporter(progress_interval)
+            reporter = Reporter(progress_interval)
             if dry_run:
                 batcher: Batcher[Any] = Batcher(batch_size, MAX_BYTES, sync_overhead(user_id or ""))
                 preparer = RowPreparer(
@@ -173,16 +233,10 @@ def push(
             preparer = RowPreparer(
                 columns, client.batcher(), validator=_validator(fields), send_blanks=send_blanks
             )
-            default_results, default_rejects = default_output_paths(file)
-            options = PushOptions(
-                results_path=results_path or default_results,
-                rejects_path=rejects_path or default_rejects,
-                dedup=dedup,
-                resume=resume,
-                send_blanks=send_blanks,
-                mapping=mapping,
+            options = push_options(
+                file, results_path, rejects_path, dedup, resume, send_blanks, mapping
             )
-            _push(client, source, preparer, options, reporter)
+            run_push(client, source, preparer, options, reporter)
         finally:
             if client is not None:
                 client.close()
@@ -213,7 +267,7 @@ def _validator(fields: list[FieldInfo] | None) -> FieldValidator | None:
 def _dry_run(
     source: CsvSource,
     preparer: RowPreparer,
-    reporter: _Reporter,
+    reporter: Reporter,
     fields: list[FieldInfo] | None,
     connected: bool,
 ) -> None:
@@ -231,12 +285,12 @@ def _dry_run(
         sys.exit(EXIT_FAILED_ROWS)
 
 
-def _push(
-    client: Client,
+def run_push(
+    client: BatchSender,
     source: CsvSource,
     preparer: RowPreparer,
     options: PushOptions,
-    reporter: _Reporter,
+    reporter: Reporter,
 ) -> None:
     stop = threading.Event()
     engine = PushEngine(
@@ -307,7 +361,7 @@ def _rows(n: int) -> str:
     return "row" if n == 1 else "rows"
 
 
-def _client_error(exc: ClientError, client: Client) -> str:
+def _client_error(exc: ClientError, client: BatchSender) -> str:
     if isinstance(exc, MktowsFault) and exc.code == FaultCode.AUTHENTICATION_FAILED:
         return (
             f"{client.endpoint} refused the credentials ({exc.faultstring}): "
@@ -319,7 +373,7 @@ def _client_error(exc: ClientError, client: Client) -> str:
 
 
 @contextmanager
-def _graceful_stop(stop: threading.Event, reporter: _Reporter) -> Iterator[None]:
+def _graceful_stop(stop: threading.Event, reporter: Reporter) -> Iterator[None]:
     """First Ctrl-C (or SIGTERM): send nothing new, wait for the calls in flight, record
     them, and stop cleanly. A second one quits at once (the journal still holds every
     answered batch)."""
@@ -341,7 +395,7 @@ def _graceful_stop(stop: threading.Event, reporter: _Reporter) -> Iterator[None]
             signal.signal(sig, old)
 
 
-class _Reporter:
+class Reporter:
     """Problems, progress and notes on stderr: a live bar on a terminal, plain lines else."""
 
     def __init__(self, interval: float) -> None:

@@ -15,13 +15,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeVar
 
 from leadsync.client.batching import Batch, Batcher
-from leadsync.client.client import Client
 from leadsync.client.csvsource import Columns, CsvSource
 from leadsync.client.envelopes import RecordError, lead_record
 from leadsync.client.errors import ClientError
@@ -37,6 +36,25 @@ RESULTS_HEADER = ("line", "key", "status", "lead_id", "error", "attempts")
 
 #: Called with (line number, problem) for each row that fails before or after sending.
 ProblemHook = Callable[[int, str], None]
+
+
+T = TypeVar("T")
+
+
+class BatchSender(Protocol):
+    """Where a push sends its batches: a ``Client``, or ``soap.local.LocalSync`` (import)."""
+
+    endpoint: str
+
+    def batcher(self) -> Batcher[Any]: ...
+
+    def sync_batches(
+        self,
+        batches: Iterable[Batch[T]],
+        dedup: bool = True,
+        *,
+        stop: threading.Event | None = None,
+    ) -> Iterator[tuple[Batch[T], list[SyncResult]]]: ...
 
 
 class PushError(Exception):
@@ -257,7 +275,7 @@ _EMAIL_TEMPLATE = "<attribute><attrName>Email</attrName><attrValue>"
 class PushEngine:
     def __init__(
         self,
-        client: Client,
+        client: BatchSender,
         source: CsvSource,
         preparer: RowPreparer,
         options: PushOptions,
