@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from leadsync.store import open_store
-from support import free_port, leadsync_cmd, run_cli
+from support import cli, free_port, leadsync_cmd, run_cli
 
 
 def db_url(tmp_path: Path) -> str:
@@ -23,43 +23,43 @@ def db_url(tmp_path: Path) -> str:
 
 def test_users_add_list_remove(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    added = run_cli("users", "add", "alice", "--encryption-key", "s3cret", "--database", db)
+    added = cli("users", "add", "alice", "--encryption-key", "s3cret", "--database", db)
     assert added.returncode == 0, added.stderr
     assert added.stdout == "user id:        alice\nencryption key: s3cret\n"
-    generated = run_cli("users", "add", "bob", "--database", db)
+    generated = cli("users", "add", "bob", "--database", db)
     key = generated.stdout.splitlines()[1].split()[-1]
     assert len(key) == 40
     int(key, 16)
-    listed = run_cli("users", "list", "--database", db)
+    listed = cli("users", "list", "--database", db)
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["alice", "bob"]
     assert "s3cret" not in listed.stdout
-    assert run_cli("users", "remove", "alice", "--database", db).stdout == "removed alice\n"
-    again = run_cli("users", "remove", "alice", "--database", db)
+    assert cli("users", "remove", "alice", "--database", db).stdout == "removed alice\n"
+    again = cli("users", "remove", "alice", "--database", db)
     assert (again.returncode, again.stderr) == (1, "Error: no API user 'alice'\n")
 
 
 def test_duplicate_user_is_a_one_line_error(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    run_cli("users", "add", "alice", "--database", db)
-    dup = run_cli("users", "add", "alice", "--database", db)
+    cli("users", "add", "alice", "--database", db)
+    dup = cli("users", "add", "alice", "--database", db)
     assert dup.returncode == 1
     assert dup.stderr == "Error: API user 'alice' exists already\n"
 
 
 def test_database_from_environment(tmp_path: Path) -> None:
     env = {"LEADSYNC_DATABASE_URL": db_url(tmp_path)}
-    run_cli("users", "add", "carol", env=env)
-    assert run_cli("users", "list", env=env).stdout.startswith("carol\t")
+    cli("users", "add", "carol", env=env)
+    assert cli("users", "list", env=env).stdout.startswith("carol\t")
     assert (tmp_path / "cli.db").exists()
 
 
 def test_fields_add_and_list(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    added = run_cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db)
+    added = cli("fields", "add", "Shoe_Size__c", "--type", "integer", "--database", db)
     assert added.stdout == "added field Shoe_Size__c (integer)\n"
-    custom = run_cli("fields", "list", "--custom-only", "--database", db)
+    custom = cli("fields", "list", "--custom-only", "--database", db)
     assert custom.stdout == "Shoe_Size__c\tinteger\tcustom\n"
-    listed = run_cli("fields", "list", "--database", db).stdout.splitlines()
+    listed = cli("fields", "list", "--database", db).stdout.splitlines()
     assert "LeadScore\tinteger\tstandard" in listed
     assert "Email\temail\tstandard" in listed
     assert "Shoe_Size__c\tinteger\tcustom" in listed
@@ -76,13 +76,13 @@ def test_fields_add_and_list(tmp_path: Path) -> None:
     ],
 )
 def test_bad_field_names(tmp_path: Path, args: list[str], message: str) -> None:
-    done = run_cli(*args, "--database", db_url(tmp_path))
+    done = cli(*args, "--database", db_url(tmp_path))
     assert done.returncode == 1
     assert done.stderr.startswith(message)
 
 
 def test_bad_field_type_is_a_usage_error(tmp_path: Path) -> None:
-    done = run_cli("fields", "add", "X", "--type", "blob", "--database", db_url(tmp_path))
+    done = cli("fields", "add", "X", "--type", "blob", "--database", db_url(tmp_path))
     assert done.returncode == 2
     assert done.stderr.startswith("Error: Invalid value for '--type'")
     assert done.stderr.count("\n") == 1
@@ -145,10 +145,10 @@ def test_serve_creates_a_user_when_none_exists_and_prints_the_endpoint(tmp_path:
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
-    listed = run_cli("users", "list", "--database", db_url(tmp_path))
+    listed = cli("users", "list", "--database", db_url(tmp_path))
     assert listed.stdout.startswith(user_id + "\t")
     assert len(key) == 40
-    services = run_cli("services", "list", "--database", db_url(tmp_path))
+    services = cli("services", "list", "--database", db_url(tmp_path))
     assert services.stdout.startswith(client_id + "\t")
     assert len(client_secret) == 32
 

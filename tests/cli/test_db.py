@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from leadsync.store.migrate import latest_version, load_migrations
-from support import free_port, leadsync_cmd, run_cli
+from support import cli, free_port, leadsync_cmd
 
 
 def _version_one_database(path: Path) -> None:
@@ -29,7 +29,7 @@ def _version_one_database(path: Path) -> None:
 def test_upgrade_keeps_every_lead(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _version_one_database(path)
-    done = run_cli("db", "upgrade", "--database", f"sqlite:///{path}")
+    done = cli("db", "upgrade", "--database", f"sqlite:///{path}")
     assert done.returncode == 0, done.stderr
     latest = latest_version("sqlite")
     if latest > 1:
@@ -40,14 +40,14 @@ def test_upgrade_keeps_every_lead(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         rows = conn.execute("SELECT id, email, attrs FROM leads ORDER BY id").fetchall()
     assert rows == [(7, "Old@x.com", '{"LeadScore": 5}'), (9, "b@x.com", "{}")]
-    again = run_cli("db", "upgrade", "--database", f"sqlite:///{path}")
+    again = cli("db", "upgrade", "--database", f"sqlite:///{path}")
     assert again.stdout == f"schema version {latest}: up to date\n"
-    assert run_cli("db", "version", "--database", f"sqlite:///{path}").stdout == f"{latest}\n"
+    assert cli("db", "version", "--database", f"sqlite:///{path}").stdout == f"{latest}\n"
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'future.db'}"
-    assert run_cli("db", "upgrade", "--database", db).returncode == 0
+    assert cli("db", "upgrade", "--database", db).returncode == 0
     with sqlite3.connect(tmp_path / "future.db") as conn:
         conn.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)")
     import subprocess
@@ -63,7 +63,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         "Error: the database schema is at version 999, newer than this leadsync knows "
         f"({latest_version('sqlite')}); upgrade leadsync\n"
     )
-    assert run_cli("users", "list", "--database", db).returncode == 1
+    assert cli("users", "list", "--database", db).returncode == 1
 
 
 def test_serve_no_migrate_refuses_an_old_schema(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from support import Server, envelope, fault, lead_record, run_cli, sync_params
+from support import Server, cli, envelope, fault, lead_record, sync_params
 
 TOKEN = "test-admin-token"
 _emails = itertools.count()
@@ -82,7 +82,7 @@ def usage(server: Server, user: str | None = None) -> dict[str, Any]:
 
 
 def set_user_limits(database_url: str, user: str, *flags: str) -> None:
-    done = run_cli("users", "update", user, *flags, "--database", database_url)
+    done = cli("users", "update", user, *flags, "--database", database_url)
     assert done.returncode == 0, done.stderr
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from limits_wire import outcome, sync_one
 
-from support import count_leads, run_cli, running_server
+from support import cli, count_leads, run_cli, running_server
 
 
 def db_url(tmp_path: Path) -> str:
@@ -15,7 +15,7 @@ def db_url(tmp_path: Path) -> str:
 
 def test_users_add_and_update_set_limits(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    added = run_cli(
+    added = cli(
         *("users", "add", "alice", "--encryption-key", "k", "--database", db),
         *("--daily-quota", "500", "--rate", "10/5s"),
     )
@@ -27,7 +27,7 @@ def test_users_add_and_update_set_limits(tmp_path: Path) -> None:
         "rate:           10/5s\n"
         "concurrency:    server's\n"
     )
-    updated = run_cli(
+    updated = cli(
         *("users", "update", "alice", "--database", db),
         *("--daily-quota", "default", "--concurrency", "off", "--rate", "250/500ms"),
     )
@@ -42,25 +42,25 @@ def test_users_add_and_update_set_limits(tmp_path: Path) -> None:
 
 def test_users_update_refuses_nonsense(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    run_cli("users", "add", "alice", "--database", db)
-    nothing = run_cli("users", "update", "alice", "--database", db)
+    cli("users", "add", "alice", "--database", db)
+    nothing = cli("users", "update", "alice", "--database", db)
     assert nothing.returncode == 2
     assert nothing.stderr.startswith("Error: nothing to change")
-    nobody = run_cli("users", "update", "bob", "--daily-quota", "5", "--database", db)
+    nobody = cli("users", "update", "bob", "--daily-quota", "5", "--database", db)
     assert (nobody.returncode, nobody.stderr) == (1, "Error: no API user 'bob'\n")
-    bad_rate = run_cli("users", "update", "alice", "--rate", "fast", "--database", db)
+    bad_rate = cli("users", "update", "alice", "--rate", "fast", "--database", db)
     assert bad_rate.returncode == 2
     assert "write CALLS/WINDOW" in bad_rate.stderr
-    negative = run_cli("users", "update", "alice", "--daily-quota", "-3", "--database", db)
+    negative = cli("users", "update", "alice", "--daily-quota", "-3", "--database", db)
     assert negative.returncode == 2
 
 
 def test_users_usage_shows_every_user_and_the_limits_that_apply(tmp_path: Path) -> None:
     db = db_url(tmp_path)
-    run_cli("users", "add", "alice", "--database", db, "--concurrency", "4")
-    run_cli("users", "add", "bob", "--database", db)
+    cli("users", "add", "alice", "--database", db, "--concurrency", "4")
+    cli("users", "add", "bob", "--database", db)
     env = {"LEADSYNC_MARKETO_LIMITS": "1"}
-    shown = run_cli("users", "usage", "--database", db, env=env)
+    shown = cli("users", "usage", "--database", db, env=env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == (
         "alice\n"
@@ -75,9 +75,9 @@ def test_users_usage_shows_every_user_and_the_limits_that_apply(tmp_path: Path) 
         "  calls in flight:  0 of 10\n"
         "  rejects today:    20015: 0  20023: 0  20024: 0\n"
     )
-    one = run_cli("users", "usage", "bob", "--database", db)
+    one = cli("users", "usage", "bob", "--database", db)
     assert one.stdout.startswith("bob\n  calls today:      0 (no limit)")
-    missing = run_cli("users", "usage", "carol", "--database", db)
+    missing = cli("users", "usage", "carol", "--database", db)
     assert (missing.returncode, missing.stderr) == (1, "Error: no API user 'carol'\n")
 
 
@@ -92,7 +92,7 @@ def test_config_show_follows_the_order_of_precedence_and_masks_secrets(tmp_path:
         "seed = 42\n"
     )
     env = {"LEADSYNC_CONCURRENCY_LIMIT": "7"}
-    shown = run_cli("config", "show", "--config", str(config), env=env)
+    shown = cli("config", "show", "--config", str(config), env=env)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0] == f"# config file: {config}"
@@ -110,18 +110,18 @@ def test_config_show_follows_the_order_of_precedence_and_masks_secrets(tmp_path:
 def test_bad_config_files_are_one_line_errors(tmp_path: Path) -> None:
     config = tmp_path / "leadsync.toml"
     config.write_text("colour = 'blue'\n")
-    unknown = run_cli("config", "show", "--config", str(config))
+    unknown = cli("config", "show", "--config", str(config))
     assert (unknown.returncode, unknown.stderr) == (
         1,
         f"Error: config file {config}: unknown setting 'colour'\n",
     )
     config.write_text("port = 'eighty'\n")
-    wrong = run_cli("config", "show", "--config", str(config))
+    wrong = cli("config", "show", "--config", str(config))
     assert wrong.stderr.startswith(f"Error: config file {config}: port must be a whole number")
     config.write_text("port = \n")
-    broken = run_cli("config", "show", "--config", str(config))
+    broken = cli("config", "show", "--config", str(config))
     assert broken.stderr.startswith(f"Error: config file {config} is not valid TOML")
-    missing = run_cli("config", "show", "--config", str(tmp_path / "nope.toml"))
+    missing = cli("config", "show", "--config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 1
     assert missing.stderr.startswith("Error: cannot read config file")
 
@@ -161,6 +161,6 @@ def test_other_commands_find_the_database_of_the_config_file(tmp_path: Path) -> 
     config = tmp_path / "leadsync.toml"
     config.write_text(f'database_url = "{db_url(tmp_path)}"\n')
     env = {"LEADSYNC_CONFIG": str(config)}
-    assert run_cli("users", "add", "alice", "--encryption-key", "k", env=env).returncode == 0
-    listed = run_cli("users", "list", "--database", db_url(tmp_path))
+    assert cli("users", "add", "alice", "--encryption-key", "k", env=env).returncode == 0
+    listed = cli("users", "list", "--database", db_url(tmp_path))
     assert listed.stdout.startswith("alice\t")

@@ -23,7 +23,7 @@ from limits_wire import (
 
 from leadsync.limits.faults import fires
 from leadsync.store.control import FaultRule
-from support import Server, count_leads, fault, run_cli, running_server
+from support import Server, cli, count_leads, fault, running_server
 
 
 @pytest.fixture(scope="module")
@@ -198,12 +198,12 @@ def test_reset_from_the_command_line(tmp_path: Path) -> None:
     with running_server(tmp_path, database_url=db) as srv:
         sync_one(srv)
         sync_one(srv)
-    refused = run_cli("reset", "--database", db, input="n\n")
+    refused = cli("reset", "--database", db, input="n\n")
     assert refused.returncode != 0
     assert count_leads(db) == 2
-    done = run_cli("reset", "--database", db, "--usage", "--faults", "--yes")
+    done = cli("reset", "--database", db, "--usage", "--faults", "--yes")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "deleted 2 leads\nforgot call counts\nremoved 0 fault rules\n"
     assert count_leads(db) == 0
-    listed = run_cli("users", "list", "--database", db)
+    listed = cli("users", "list", "--database", db)
     assert listed.stdout.startswith(srv.user_id)

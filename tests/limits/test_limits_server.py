@@ -24,14 +24,14 @@ from limits_wire import (
 
 from leadsync.limits.guard import LIMITED_USERS_TTL_S
 from leadsync.store.sqlite import path_from_url
-from support import Server, count_leads, fault, run_cli, running_server
+from support import Server, cli, count_leads, fault, running_server
 
 
 def test_daily_quota_refuses_with_20015_and_writes_nothing(tmp_path: Path) -> None:
     with running_server(tmp_path, "--daily-quota", "3") as srv:
         assert [outcome(sync_one(srv)) for _ in range(3)] == [0, 0, 0]
         refused = sync_one(srv, "over-quota@x.com")
-        shown = run_cli("users", "usage", "--database", srv.database_url, env={})
+        shown = cli("users", "usage", "--database", srv.database_url, env={})
     answer = fault(refused)
     assert (answer.code, answer.faultcode, answer.name) == (
         20015,

@@ -12,7 +12,7 @@ import pytest
 from leadsync.errors import StoreError
 from leadsync.store import Store
 from leadsync.store.sqlite import SQLiteStore, path_from_url
-from support import run_cli
+from support import cli
 
 
 def _drop(url: str, table: str) -> None:
@@ -67,7 +67,7 @@ def test_a_file_that_is_no_database_is_a_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"shopping list: milk, eggs\n" * 100)
     with pytest.raises(StoreError, match="file is not a database"):
         SQLiteStore(f"sqlite:///{path}", create=False)
-    listed = run_cli("users", "list", "--database", f"sqlite:///{path}")
+    listed = cli("users", "list", "--database", f"sqlite:///{path}")
     assert listed.returncode == 1
     assert listed.stderr.startswith("Error: ")
     assert listed.stderr.endswith(f"{path}: file is not a database\n")

@@ -20,7 +20,7 @@ import zeep
 from suds.client import Client as SudsClient
 
 from leadsync.mktows.signing import sign
-from support import Server, run_cli
+from support import Server, cli
 
 MKTOWS = "http://www.marketo.com/mktows/"
 PHP_SCRIPT = Path(__file__).parent / "php" / "lead_api_roundtrip.php"
@@ -32,7 +32,7 @@ def tag(client: str) -> str:
 
 
 def new_list(server: Server, name: str) -> None:
-    done = run_cli("lists", "add", name, "--database", server.database_url)
+    done = cli("lists", "add", name, "--database", server.database_url)
     assert done.returncode == 0, done.stderr
 
 
