@@ -39,14 +39,17 @@ class SystemClock:
 
 SYSTEM_CLOCK: Clock = SystemClock()
 
-#: Where a ``SettableClock`` starts unless told otherwise: a fixed, recent, whole second.
-DEFAULT_START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-
-
 class SettableClock:
-    """A clock that stands still until a test moves it; safe to share between threads."""
+    """A clock that stands still until a test moves it; safe to share between threads.
 
-    def __init__(self, start: datetime = DEFAULT_START) -> None:
+    It starts at ``start``, or at the machine's time to the whole second, so that requests
+    signed with the real time stay inside the authentication window until the clock has
+    been moved 15 minutes away.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        if start is None:
+            start = datetime.now(UTC).replace(microsecond=0)
         if start.tzinfo is None:
             raise ValueError("a SettableClock starts at a timezone-aware time")
         self._lock = threading.Lock()

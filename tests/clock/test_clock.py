@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from leadsync.app import create_app
-from leadsync.clock import DEFAULT_START, SYSTEM_CLOCK, SettableClock
+from leadsync.clock import SYSTEM_CLOCK, SettableClock
 from leadsync.config import Settings
 from leadsync.model import LeadInput
 from leadsync.operations.fields import FieldCatalogue
@@ -17,16 +17,20 @@ from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.store.base import ActivityQuery, Store
 from support import DEMO_KEY, DEMO_USER, envelope, fault, lead_record, statuses, sync_params
 
+START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
 
 def test_a_settable_clock_stands_still_until_moved() -> None:
-    clock = SettableClock()
-    assert clock.now() == DEFAULT_START == clock.now()
+    assert SettableClock().now().microsecond == 0
+    assert abs(SettableClock().now() - SYSTEM_CLOCK.now()) < timedelta(seconds=2)
+    clock = SettableClock(START)
+    assert clock.now() == START == clock.now()
     assert clock.monotonic() == 0.0
-    assert clock.advance(seconds=90) == DEFAULT_START + timedelta(seconds=90)
+    assert clock.advance(seconds=90) == START + timedelta(seconds=90)
     assert clock.advance(timedelta(hours=1), seconds=1).minute == 1 + 30
     assert clock.monotonic() == 90 + 3601
-    clock.set(DEFAULT_START - timedelta(days=1))
-    assert clock.now() == DEFAULT_START - timedelta(days=1)
+    clock.set(START - timedelta(days=1))
+    assert clock.now() == START - timedelta(days=1)
     assert clock.monotonic() == 90 + 3601  # a step back leaves the monotonic clock alone
     with pytest.raises(ValueError, match="forward"):
         clock.advance(seconds=-1)
@@ -46,7 +50,7 @@ def _post(client: TestClient, clock: SettableClock, operation: str, params: str)
 
 def test_calls_take_their_time_from_the_app_clock(store: Store) -> None:
     store.add_user(DEMO_USER, DEMO_KEY)
-    clock = SettableClock()
+    clock = SettableClock(START)
     with TestClient(create_app(Settings(), store, clock=clock)) as client:
         created = _post(client, clock, "syncMultipleLeads", sync_params([lead_record("t@x.io")]))
         [status] = statuses(created)
@@ -59,8 +63,8 @@ def test_calls_take_their_time_from_the_app_clock(store: Store) -> None:
     with store.read() as reader:
         lead = reader.leads_by_ids([status.lead_id])[status.lead_id]
         history = reader.activities(ActivityQuery(lead_ids=(status.lead_id,)), 10)
-    assert (lead.created_at, lead.updated_at) == (DEFAULT_START, clock.now())
-    assert [a.created_at for a in history] == [DEFAULT_START, DEFAULT_START + timedelta(hours=2)]
+    assert (lead.created_at, lead.updated_at) == (START, clock.now())
+    assert [a.created_at for a in history] == [START, START + timedelta(hours=2)]
 
 
 def _sync(store: Store, clock: SettableClock, email: str) -> None:
@@ -69,19 +73,19 @@ def _sync(store: Store, clock: SettableClock, email: str) -> None:
 
 
 def test_activity_times_follow_ids_where_the_store_relies_on_it(store: Store) -> None:
-    clock = SettableClock()
+    clock = SettableClock(START)
     _sync(store, clock, "first@x.io")
-    clock.set(DEFAULT_START - timedelta(hours=1))  # the wall clock steps back
+    clock.set(START - timedelta(hours=1))  # the wall clock steps back
     _sync(store, clock, "second@x.io")
     with store.read() as reader:
         history = reader.activities(ActivityQuery(), 10)
-        since = reader.activities(ActivityQuery(created_from=DEFAULT_START), 10)
+        since = reader.activities(ActivityQuery(created_from=START), 10)
     stamps = [a.created_at for a in history]
     if store.features.concurrent_writers:
         # Nothing orders created_at against ids here; lookups by time use created_at itself.
-        assert stamps == [DEFAULT_START, DEFAULT_START - timedelta(hours=1)]
+        assert stamps == [START, START - timedelta(hours=1)]
         assert [a.id for a in since] == [history[0].id]
     else:
         # Serialised writes record no activity earlier than the last one.
-        assert stamps == [DEFAULT_START, DEFAULT_START]
+        assert stamps == [START, START]
         assert [a.id for a in since] == [a.id for a in history]
