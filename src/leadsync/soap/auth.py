@@ -32,15 +32,18 @@ def authenticate(
         raise AuthenticationFailed("Authentication failed")
     now = now or datetime.now(UTC)
     user = lookup(credentials.user_id)
-    # Compute both signatures even for an unknown user or one without a previous key, so
-    # every answer takes the same time.
-    key = user.encryption_key if user is not None else _NO_KEY
-    good = signature_matches(key, credentials.timestamp, credentials.user_id, credentials.signature)
-    previous = user.grace_key(now) if user is not None else None
+    # An unknown user is checked against a placeholder user, along the same path and with
+    # the same work (both signatures computed), so the answer's timing does not tell which
+    # user ids exist.
+    signer = user if user is not None else _NOBODY
+    good = signature_matches(
+        signer.encryption_key, credentials.timestamp, credentials.user_id, credentials.signature
+    )
+    previous = signer.grace_key(now)
     good_before = signature_matches(
         previous or _NO_KEY, credentials.timestamp, credentials.user_id, credentials.signature
     )
-    if user is None or not (good or (previous is not None and good_before)):
+    if not (good or (previous is not None and good_before)) or user is None:
         raise AuthenticationFailed("Authentication failed")
     instant = parse_timestamp(credentials.timestamp)
     if instant is None:
@@ -55,3 +58,4 @@ def authenticate(
 
 
 _NO_KEY = "\0no-key"
+_NOBODY = ApiUser(user_id="", encryption_key=_NO_KEY, created_at=datetime(2000, 1, 1, tzinfo=UTC))
