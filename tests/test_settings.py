@@ -35,6 +35,7 @@ CHANGED: dict[str, Any] = {
     "keep_alive_seconds": 2,
     "max_connections": 50,
     "database_url": "sqlite:////tmp/elsewhere.db",
+    "database_wait_seconds": 5,
     "auth_window_seconds": 60,
     "workspace": "Futures Institute",
     "max_records_per_call": 3,
@@ -160,7 +161,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     unflagged |= {"quota_timezone", "lease_seconds"}
     unflagged |= {"max_body_bytes_in_flight", "body_wait_seconds", "max_header_bytes"}
     unflagged |= {"header_timeout_seconds", "body_timeout_seconds", "body_min_bytes"}
-    unflagged |= {"keep_alive_seconds", "max_connections"}
+    unflagged |= {"keep_alive_seconds", "max_connections", "database_wait_seconds"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

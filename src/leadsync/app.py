@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -31,11 +33,19 @@ def create_app(
     """An ASGI app on ``store`` (opened from ``settings.database_url`` when not given) that
     takes the time from ``clock`` (tests pass a ``leadsync.clock.SettableClock``)."""
     owned = store is None
-    store = store or open_store(settings.database_url)
+    store = store or open_store(settings.database_url, wait_seconds=settings.database_wait_seconds)
     service = SoapService(store, settings, clock)
 
     async def health(request: Request) -> Response:
+        """The process answers; the database is not asked (that is /readyz)."""
         return PlainTextResponse("ok\n")
+
+    async def ready(request: Request) -> Response:
+        """The database answers a query within ``database_wait_seconds``: what a load
+        balancer should route on."""
+        if await database_answers(store, settings.database_wait_seconds):
+            return PlainTextResponse("ready\n")
+        return PlainTextResponse("database unreachable\n", status_code=503)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +58,7 @@ def create_app(
         routes=[
             Route(SOAP_PATH, soap_route(service), methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/readyz", ready, methods=["GET"]),
             *metrics_routes(settings),
             *admin_routes(store, settings, service.guard.limits_changed),
         ],
@@ -61,6 +72,18 @@ def create_app(
     app.state.call_history = service.history
     app.state.rest = rest
     return app
+
+
+async def database_answers(store: Store, seconds: float) -> bool:
+    """Whether ``store`` answers a small query within ``seconds``; a query still running then
+    is left to finish in its thread."""
+    with anyio.move_on_after(seconds):
+        try:
+            await anyio.to_thread.run_sync(store.schema_version, abandon_on_cancel=True)
+        except Exception:
+            return False
+        return True
+    return False
 
 
 def app_from_env() -> Any:

@@ -201,6 +201,12 @@ class Settings:
         env_name=ENV_PREFIX + "DATABASE_URL",
         metavar="URL",
     )
+    database_wait_seconds: int = setting(
+        2,
+        "Seconds a call waits for a database connection before its 20011 (PostgreSQL); also"
+        " the bound of /readyz's query.",
+        minimum=1,
+    )
     # How the API behaves.
     auth_window_seconds: int = setting(
         900,

@@ -27,7 +27,11 @@ def serve(no_migrate: bool, **flags: object) -> None:
     """Run the server: the SOAP API, the REST API and the admin API."""
     settings = settings_from_flags(flags)
     configure_logging(settings.log_level)
-    store = open_store(settings.database_url, migrate=not no_migrate)
+    store = open_store(
+        settings.database_url,
+        migrate=not no_migrate,
+        wait_seconds=settings.database_wait_seconds,
+    )
     try:
         if not store.list_users():
             user_id, key = new_user_id(), new_encryption_key()

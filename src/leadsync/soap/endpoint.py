@@ -27,6 +27,7 @@ from leadsync.errors import (
     InternalError,
     MarketoError,
     RequestNotUnderstood,
+    StoreUnavailable,
     UnsupportedOperation,
 )
 from leadsync.limits.guard import Guard
@@ -104,7 +105,11 @@ class SoapService:
             return 500, render_fault(refusal)
         except Exception as exc:
             error_id = uuid.uuid4().hex[:12]
-            log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
+            if isinstance(exc, StoreUnavailable):
+                # An outage is no bug: one line, not a traceback per call.
+                log.error("error id=%s user=%s op=%s %s", error_id, call.user, call.operation, exc)
+            else:
+                log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
             internal = InternalError(f"Internal Error, error id {error_id}")
             self._log(call, started, None, internal, error_id, is_database_error(exc))
             return 500, render_fault(internal)

@@ -9,7 +9,12 @@ DEFAULT_DATABASE_URL = "sqlite:///./leadsync.db"
 
 
 def open_store(
-    url: str, *, migrate: bool = True, check: bool = True, create: bool | None = None
+    url: str,
+    *,
+    migrate: bool = True,
+    check: bool = True,
+    create: bool | None = None,
+    wait_seconds: float | None = None,
 ) -> Store:
     """Open the backend named by ``url``; drivers are imported only when needed.
 
@@ -17,7 +22,8 @@ def open_store(
     not exactly the one this leadsync knows (``SchemaMissing`` when there is none at all).
     Either way a newer schema raises ``SchemaTooNew``. ``create`` (by default: ``migrate``)
     lets an SQLite file come into being; without it a missing file raises ``SchemaMissing``
-    and nothing is written before the schema is found.
+    and nothing is written before the schema is found. ``wait_seconds`` bounds how long a
+    call waits for a database connection (PostgreSQL; by default the backend's own bound).
     """
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
@@ -29,7 +35,9 @@ def open_store(
             from leadsync.store.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise ConfigError(f"PostgreSQL support is not available: {exc}") from exc
-        store = PostgresStore(url)
+        store = (
+            PostgresStore(url) if wait_seconds is None else PostgresStore(url, timeout=wait_seconds)
+        )
     else:
         raise ConfigError(
             f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"

@@ -64,6 +64,7 @@ _CONNECT_TIMEOUT_S = 5
 # would be minutes after the server is back. Retries that give up early free their slot, so
 # the next caller's demand reconnects at once.
 _RECONNECT_TIMEOUT_S = 5.0
+_OPEN_TIMEOUT_S = 15.0
 _LEAD_COLUMNS = "id, email, fsp_id, fsp_type, cookie, attrs, created_at, updated_at"
 _L_LEAD_COLUMNS = ", ".join(f"l.{name}" for name in _LEAD_COLUMNS.split(", "))
 _READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -316,7 +317,8 @@ class PostgresStore(Store):
             configure=_configure,
         )
         try:
-            self._pool.open(wait=True, timeout=timeout)
+            # Starting may take longer than a call may wait.
+            self._pool.open(wait=True, timeout=max(timeout, _OPEN_TIMEOUT_S))
         except psycopg.Error as exc:
             self._pool.close()
             raise StoreUnavailable(
