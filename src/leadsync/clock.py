@@ -39,6 +39,7 @@ class SystemClock:
 
 SYSTEM_CLOCK: Clock = SystemClock()
 
+
 class SettableClock:
     """A clock that stands still until a test moves it; safe to share between threads.
 
