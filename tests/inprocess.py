@@ -17,14 +17,17 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from backends import postgres_schema
 from leadsync.app import create_app
+from leadsync.clock import SYSTEM_CLOCK, Clock, SettableClock
 from leadsync.config import Settings
 from leadsync.limits.startup import prepare
 from leadsync.soap.endpoint import SoapService
@@ -34,6 +37,7 @@ from leadsync.store.base import Store
 from support import DEMO_KEY, DEMO_USER, Endpoint, envelope
 
 BASE_URL = "http://testserver"
+TICK = timedelta(milliseconds=1)
 
 
 class _Lines(logging.Handler):
@@ -52,11 +56,25 @@ class AppServer(Endpoint):
 
     store: Store
     settings: Settings
+    #: The app's time; a ``SettableClock`` when the test asked for one (``running_clock``).
+    clock: Clock
     _log: _Lines = field(repr=False)
 
     def log(self) -> str:
         """What the app logged under ``leadsync`` so far, one record a line."""
         return "\n".join(self._log.lines)
+
+    def post(self, body: str | bytes, **headers: str) -> httpx.Response:
+        """As ``Endpoint.post``; on a ``SettableClock`` the call takes a millisecond of its
+        time before and after, so calls follow each other in time as real ones do and a time
+        the test reads between two calls lies strictly between them."""
+        if not isinstance(self.clock, SettableClock):
+            return super().post(body, **headers)
+        self.clock.advance(TICK)
+        try:
+            return super().post(body, **headers)
+        finally:
+            self.clock.advance(TICK)
 
 
 @contextmanager
@@ -79,11 +97,12 @@ def serving_app(
     *,
     database_url: str | None = None,
     users: Iterable[tuple[str, str]] = ((DEMO_USER, DEMO_KEY),),
+    clock: Clock = SYSTEM_CLOCK,
     **settings: Any,
 ) -> Iterator[AppServer]:
     """The app on ``database_url`` (default: a new SQLite file in ``tmp``), with ``settings``
     (``Settings`` field names: ``max_records_per_call=3``...) as ``serve``'s flags would set
-    them."""
+    them, taking its time from ``clock``."""
     db = database_url or f"sqlite:///{tmp / 'leadsync.db'}"
     config = Settings(database_url=db, **settings)
     store = open_store(db)
@@ -91,7 +110,7 @@ def serving_app(
         for user_id, key in users:
             store.add_user(user_id, key)
         prepare(store, config, wsdl_operations())
-        app = create_app(config, store)
+        app = create_app(config, store, clock=clock)
         with _captured_log() as lines, TestClient(app, base_url=BASE_URL) as client:
             yield AppServer(
                 base_url=BASE_URL,
@@ -99,6 +118,7 @@ def serving_app(
                 http=client,
                 store=store,
                 settings=config,
+                clock=clock,
                 _log=lines,
             )
     finally:
@@ -118,6 +138,12 @@ def app_on(
     database: str = request.getfixturevalue("postgres_database_url")
     with postgres_schema(database) as url, serving_app(tmp, database_url=url, **settings) as app:
         yield app
+
+
+def running_clock() -> SettableClock:
+    """A clock that stands still until the test moves it, starting at the real time: requests
+    are still signed with the real time, and the app accepts them within its window."""
+    return SettableClock(datetime.now(UTC))
 
 
 def soap_call(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from inprocess import serving_app
+from inprocess import running_clock, serving_app
 from leadapi import (
     ActivityRow,
     activities,
@@ -21,7 +20,6 @@ from leadapi import (
     key_xml,
     list_operation,
     list_selector,
-    now,
     strings,
     sync,
     unique,
@@ -34,7 +32,7 @@ from support import REPO, Server, cli, fault, lead_record
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving_app(tmp_path_factory.mktemp("history")) as server:
+    with serving_app(tmp_path_factory.mktemp("history"), clock=running_clock()) as server:
         yield server
 
 
@@ -316,8 +314,8 @@ def test_start_position_is_echoed_with_nils(srv: Server) -> None:
 
 # -- getLeadChanges ----------------------------------------------------------------------
 def test_changes_in_a_window_page_by_offset_alone(srv: Server) -> None:
-    start = w3c(now())
-    time.sleep(0.002)
+    start = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     email = unique()
     [made] = sync(srv, lead_record(email))
     for city in ("A", "B", "C", "D"):
@@ -338,8 +336,8 @@ def test_changes_in_a_window_page_by_offset_alone(srv: Server) -> None:
 
 
 def test_activity_name_filter(srv: Server) -> None:
-    start = w3c(now())
-    time.sleep(0.002)
+    start = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     email = unique()
     sync(srv, lead_record(email))
     sync(srv, lead_record(email, {"City": "X"}))
@@ -351,26 +349,26 @@ def test_activity_name_filter(srv: Server) -> None:
 
 
 def test_latest_created_at_bounds_the_window(srv: Server) -> None:
-    start = w3c(now())
-    time.sleep(0.002)
+    start = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     create(srv, 2)
-    time.sleep(0.002)
-    end = w3c(now())
-    time.sleep(0.002)
+    srv.clock.advance(seconds=0.002)
+    end = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     create(srv, 1)
     assert len(read_changes(changes(srv, oldest=start, latest=end))[0]) == 2
 
 
 def test_more_than_30_days_is_20022(srv: Server) -> None:
-    start = now() - timedelta(days=31)
-    assert fault(changes(srv, oldest=w3c(start), latest=w3c(now()))).code == 20022
-    selector = updated_selector(start, now())
+    start = srv.clock.now() - timedelta(days=31)
+    assert fault(changes(srv, oldest=w3c(start), latest=w3c(srv.clock.now()))).code == 20022
+    selector = updated_selector(start, srv.clock.now())
     assert fault(changes(srv, lead_selector=selector)).code == 20022
 
 
 def test_lead_selectors(srv: Server) -> None:
-    start = w3c(now())
-    time.sleep(0.002)
+    start = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     a, b, c = create(srv, 3)
     by_keys = read_changes(changes(srv, oldest=start, lead_selector=key_selector("IDNUM", [a, c])))
     assert [r.lead_id for r in by_keys[0]] == [a, c]
@@ -385,7 +383,7 @@ def test_lead_selectors(srv: Server) -> None:
 
 def test_more_than_100_keys_is_20110(srv: Server) -> None:
     selector = key_selector("IDNUM", range(1, 102))
-    assert fault(changes(srv, oldest=w3c(now()), lead_selector=selector)).code == 20110
+    assert fault(changes(srv, oldest=w3c(srv.clock.now()), lead_selector=selector)).code == 20110
 
 
 def test_unknown_list_is_20111(srv: Server) -> None:
@@ -397,8 +395,8 @@ def test_bad_offset_in_changes_is_20122(srv: Server) -> None:
 
 
 def test_change_records_follow_the_schema(srv: Server) -> None:
-    start = w3c(now())
-    time.sleep(0.002)
+    start = w3c(srv.clock.now())
+    srv.clock.advance(seconds=0.002)
     create(srv, 1)
     result = body_of(changes(srv, oldest=start), "getLeadChanges")
     [record] = result.iter("leadChangeRecord")

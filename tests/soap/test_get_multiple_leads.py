@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from backends import BACKENDS
-from inprocess import app_on, serving_app
+from inprocess import app_on, running_clock, serving_app
 from leadapi import (
     MKTOWS,
     XSI,
@@ -19,7 +18,6 @@ from leadapi import (
     list_operation,
     list_result,
     list_selector,
-    now,
     page_of,
     read_all,
     selector,
@@ -36,22 +34,26 @@ def srv(
 ) -> Iterator[Server]:
     """A server of its own per backend: update-time windows here must see only this module's
     leads."""
-    with app_on(request, request.param, tmp_path_factory.mktemp("reads")) as server:
+    tmp = tmp_path_factory.mktemp("reads")
+    with app_on(request, request.param, tmp, clock=running_clock()) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serving_app(
-        tmp_path_factory.mktemp("reads-small"), leads_batch_max=5, max_time_range_days=0
+        tmp_path_factory.mktemp("reads-small"),
+        clock=running_clock(),
+        leads_batch_max=5,
+        max_time_range_days=0,
     ) as server:
         yield server
 
 
 def fresh_window(srv: Server) -> str:
     """A LastUpdateAtSelector that starts now, so it holds only leads written after it."""
-    start = now() - timedelta(milliseconds=1)
-    time.sleep(0.002)
+    start = srv.clock.now() - timedelta(milliseconds=1)
+    srv.clock.advance(seconds=0.002)
     return updated_selector(start)
 
 
@@ -82,7 +84,7 @@ def test_exactly_one_page(srv: Server) -> None:
 
 
 def test_empty_result(srv: Server) -> None:
-    page = page_of(get_multiple(srv, updated_selector(now() + timedelta(days=1))))
+    page = page_of(get_multiple(srv, updated_selector(srv.clock.now() + timedelta(days=1))))
     assert (page.records, page.return_count, page.remaining, page.position) == ([], 0, 0, "")
 
 
@@ -106,19 +108,19 @@ def test_updates_between_pages_neither_skip_nor_repeat(srv: Server) -> None:
 
 
 def test_latest_updated_at_bounds_the_window(srv: Server) -> None:
-    start = now()
-    time.sleep(0.002)
+    start = srv.clock.now()
+    srv.clock.advance(seconds=0.002)
     inside = create(srv, 3)
-    time.sleep(0.002)
-    end = now()
-    time.sleep(0.002)
+    srv.clock.advance(seconds=0.002)
+    end = srv.clock.now()
+    srv.clock.advance(seconds=0.002)
     create(srv, 2)
     [page] = read_all(srv, updated_selector(start, end), batch=100)
     assert page.ids == inside
 
 
 def test_more_than_30_days_is_20022(srv: Server) -> None:
-    start = now() - timedelta(days=40)
+    start = srv.clock.now() - timedelta(days=40)
     got = fault(get_multiple(srv, updated_selector(start, start + timedelta(days=30, seconds=1))))
     assert got.code == 20022
     page_of(get_multiple(srv, updated_selector(start, start + timedelta(days=30))))
@@ -127,13 +129,13 @@ def test_more_than_30_days_is_20022(srv: Server) -> None:
 
 
 def test_the_range_limit_is_a_setting(small_server: Server) -> None:
-    start = now() - timedelta(days=400)
-    page_of(get_multiple(small_server, updated_selector(start, now())))
+    start = small_server.clock.now() - timedelta(days=400)
+    page_of(get_multiple(small_server, updated_selector(start, small_server.clock.now())))
 
 
 def test_deprecated_last_updated_at_parameter(srv: Server) -> None:
-    start = now()
-    time.sleep(0.002)
+    start = srv.clock.now()
+    srv.clock.advance(seconds=0.002)
     ids = create(srv, 2)
     params = f"<lastUpdatedAt>{start.isoformat()}</lastUpdatedAt>"
     assert page_of(get_multiple(srv, None, extra=params)).ids == ids
@@ -261,7 +263,7 @@ def test_the_cap_is_a_setting(small_server: Server) -> None:
 
 @pytest.mark.parametrize("batch", ["0", "-1", "many"])
 def test_bad_batch_size_is_20110(srv: Server, batch: str) -> None:
-    params = updated_selector(now()) + f"<batchSize>{batch}</batchSize>"
+    params = updated_selector(srv.clock.now()) + f"<batchSize>{batch}</batchSize>"
     assert fault(srv.call("getMultipleLeads", params)).code == 20110
 
 
@@ -306,7 +308,7 @@ def test_xsi_type_prefix_is_resolved_not_matched(srv: Server) -> None:
 
 
 def test_last_update_selector_needs_its_oldest_time(srv: Server) -> None:
-    inner = f"<latestUpdatedAt>{now().isoformat()}</latestUpdatedAt>"
+    inner = f"<latestUpdatedAt>{srv.clock.now().isoformat()}</latestUpdatedAt>"
     assert fault(get_multiple(srv, selector("LastUpdateAtSelector", inner))).code == 20109
     bad = "<oldestUpdatedAt>yesterday</oldestUpdatedAt>"
     assert fault(get_multiple(srv, selector("LastUpdateAtSelector", bad))).code == 20110
