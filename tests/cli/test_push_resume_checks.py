@@ -11,6 +11,9 @@ import pytest
 from cli.test_push import read_results, run_push, write_csv
 from client.faultproxy import fault_proxy
 from client.helpers import emails_in_db
+from leadsync.client import Client
+from leadsync.client.csvsource import Columns, CsvSource
+from leadsync.client.push import Progress, PushEngine, PushOptions, RowPreparer
 from support import Server, running_server
 
 JOURNAL = "a.results.csv.journal"
@@ -118,3 +121,25 @@ def test_a_changed_input_file_is_refused(server: Server, tmp_path: Path) -> None
     done = run_push("a.csv", "--resume", "--map", "E-mail=Email", server=server, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(emails_in_db(server, f"{prefix}-%")) == 500
+
+
+def test_a_resumed_run_counts_only_its_own_rows(server: Server, tmp_path: Path) -> None:
+    prefix = "r" + os.urandom(5).hex()
+    _interrupted(server, tmp_path, prefix, "--map", "E-mail=Email")
+    mapping = {"E-mail": "Email"}
+    seen: list[Progress] = []
+    source = CsvSource(str(tmp_path / "a.csv"))
+    client = Client(server.endpoint, server.user_id, server.key, rate_limit=None, batch_size=100)
+    with source, client:
+        preparer = RowPreparer(Columns.from_header(source.header, mapping), client.batcher())
+        options = PushOptions(
+            str(tmp_path / "a.results.csv"),
+            str(tmp_path / "a.rejects.csv"),
+            resume=True,
+            mapping=mapping,
+        )
+        report = PushEngine(client, source, preparer, options, on_progress=seen.append).run()
+    assert 0 < report.resumed_from < 500
+    assert seen[-1].rows_done == 500
+    # What rows/s divides by this run's time: the rows this run settled, not those before.
+    assert seen[-1].rows_this_run == 500 - report.resumed_from

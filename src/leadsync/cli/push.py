@@ -7,6 +7,7 @@ Exit codes: 0 every row created or updated; 1 some rows failed (see the rejects 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -230,6 +232,11 @@ def push(
                 _dry_run(source, preparer, reporter, fields, client is not None)
                 return
             assert client is not None
+            if client.rate_limiter is not None and _is_loopback(client.endpoint):
+                reporter.note(
+                    f"note: {client.endpoint} is on this host: the call budget"
+                    f" {client.rate_limiter} is Marketo's; --rate-limit none pushes without it"
+                )
             preparer = RowPreparer(
                 columns, client.batcher(), validator=_validator(fields), send_blanks=send_blanks
             )
@@ -258,6 +265,17 @@ def _probe(client: Client) -> list[FieldInfo] | None:
         raise PushStopped(str(exc)) from None
     except ClientError as exc:
         raise PushStopped(str(exc)) from None
+
+
+def _is_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` names this very host (a leadsync next to the client)."""
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _validator(fields: list[FieldInfo] | None) -> FieldValidator | None:
@@ -303,7 +321,7 @@ def run_push(
         stop=stop,
     )
     try:
-        with _graceful_stop(stop, reporter), reporter.live(source):
+        with _graceful_stop(stop, reporter), reporter.live(source, client.waiting):
             report = engine.run()
     except KeyboardInterrupt:
         # The second Ctrl-C: the journal already holds every answered call.
@@ -407,6 +425,9 @@ class Reporter:
         self._last_line = self._started
         self._progress: Any = None
         self._task: Any = None
+        self._lock = threading.Lock()
+        self._waiting: Callable[[], str | None] = lambda: None
+        self._last = Progress(0, 0, None)
 
     def problem(self, line: int, text: str) -> None:
         if self.shown >= MAX_PROBLEMS_SHOWN:
@@ -428,10 +449,23 @@ class Reporter:
             click.echo(text, err=True)
 
     @contextmanager
-    def live(self, source: CsvSource) -> Iterator[None]:
+    def live(
+        self, source: CsvSource, waiting: Callable[[], str | None] | None = None
+    ) -> Iterator[None]:
+        """Show progress while the push runs; ``waiting`` says what holds the calls back
+        (a rate limit, a backoff), checked by a ticker, since no batch completes then."""
         self._started = self._last_line = time.monotonic()
+        self._waiting = waiting or (lambda: None)
+        self._last = Progress(0, 0, source.total_bytes)
+        stop = threading.Event()
+        ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
         if not self.tty:
-            yield
+            ticker.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                ticker.join()
             return
         from rich.console import Console
         from rich.progress import (
@@ -449,38 +483,60 @@ class Reporter:
             TextColumn("{task.fields[rate]} rows/s"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
+            TextColumn("[yellow]{task.fields[status]}"),
             console=Console(stderr=True),
             transient=True,
         )
         with bar:
             self._progress = bar
-            self._task = bar.add_task("push", total=source.total_bytes, rows="0", rate="-")
+            self._task = bar.add_task(
+                "push", total=source.total_bytes, rows="0", rate="-", status=""
+            )
+            ticker.start()
             try:
                 yield
             finally:
+                stop.set()
+                ticker.join()
                 self._progress = None
 
+    def _tick(self, stop: threading.Event) -> None:
+        while not stop.wait(min(self.interval, 0.5)):
+            self._show(None)
+
     def progress(self, progress: Progress) -> None:
-        now = time.monotonic()
-        elapsed = max(now - self._started, 1e-6)
-        rate = progress.rows_done / elapsed
-        if self._progress is not None:
-            self._progress.update(
-                self._task,
-                completed=progress.bytes_read,
-                rows=f"{progress.rows_done:,}",
-                rate=f"{rate:,.0f}",
+        self._show(progress)
+
+    def _show(self, progress: Progress | None) -> None:
+        with self._lock:
+            if progress is not None:
+                self._last = progress
+            last = self._last
+            now = time.monotonic()
+            # Only rows this run settled: a resumed run's earlier rows took no time here.
+            rate = last.rows_this_run / max(now - self._started, 1e-6)
+            waiting = self._waiting()
+            if self._progress is not None:
+                self._progress.update(
+                    self._task,
+                    completed=last.bytes_read,
+                    rows=f"{last.rows_done:,}",
+                    rate=f"{rate:,.0f}",
+                    status=f"waiting: {waiting}" if waiting else "",
+                )
+                return
+            if now - self._last_line < self.interval or (progress is None and not waiting):
+                return
+            self._last_line = now
+            share = ""
+            if last.total_bytes:
+                read = min(100.0, 100.0 * last.bytes_read / last.total_bytes)
+                share = f", {read:.0f}% read"
+            held = f", waiting: {waiting}" if waiting else ""
+            click.echo(
+                f"progress: {last.rows_done:,} rows done, {rate:,.0f} rows/s{share}{held}",
+                err=True,
             )
-            return
-        if now - self._last_line < self.interval:
-            return
-        self._last_line = now
-        share = ""
-        if progress.total_bytes:
-            share = f", {min(100.0, 100.0 * progress.bytes_read / progress.total_bytes):.0f}% read"
-        click.echo(
-            f"progress: {progress.rows_done:,} rows done, {rate:,.0f} rows/s{share}", err=True
-        )
 
 
 def _logging(verbose: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -127,6 +128,9 @@ class Client:
         self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
         self._random = random.Random()
+        #: A retry's backoff in progress: until when (``time.monotonic``), and why.
+        self._backoff_until = 0.0
+        self._backoff_reason = ""
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Client:
@@ -470,6 +474,8 @@ class Client:
                 delay,
             )
             if delay > 0:
+                self._backoff_until = max(self._backoff_until, time.monotonic() + delay)
+                self._backoff_reason = f"retrying after {_short(error)}"
                 time.sleep(delay)
 
     def _attempt(
@@ -516,11 +522,31 @@ class Client:
         ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)
 
+    def waiting(self) -> str | None:
+        """What holds the calls back right now, for a progress display ("rate limit
+        100/20s, 12 s", "retrying after 20023 Rate Limit Exceeded, 3 s"); None when
+        nothing does."""
+        limiter = self.rate_limiter
+        if limiter is not None:
+            seconds = limiter.waiting()
+            if seconds > 0:
+                return f"rate limit {limiter}, {math.ceil(seconds)} s"
+        seconds = self._backoff_until - time.monotonic()
+        if seconds > 0:
+            return f"{self._backoff_reason}, {math.ceil(seconds)} s"
+        return None
+
     def _workers(self) -> WorkerPool:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = WorkerPool(self.concurrency)
             return self._pool
+
+
+def _short(error: ClientError) -> str:
+    if isinstance(error, MktowsFault):
+        return error.faultstring or f"fault {error.code}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _reason(exc: BaseException) -> str:

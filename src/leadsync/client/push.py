@@ -48,6 +48,9 @@ class BatchSender(Protocol):
 
     def batcher(self) -> Batcher[Any]: ...
 
+    def waiting(self) -> str | None:
+        """What holds the calls back right now (a rate limit, a backoff), if anything."""
+
     def sync_batches(
         self,
         batches: Iterable[Batch[T]],
@@ -108,6 +111,8 @@ class Progress:
     rows_done: int
     bytes_read: int
     total_bytes: int | None
+    #: Of ``rows_done``, those this run settled (what a rate of rows per second counts).
+    rows_this_run: int = 0
 
 
 @dataclass(slots=True)
@@ -298,6 +303,8 @@ class PushEngine:
         self._accounted = 0
         self._exhausted = False
         self._answered = 0
+        #: Rows a resumed run found settled: in the counts, not this run's work.
+        self._resumed_rows = 0
         #: Set when a push that got nowhere cleaned up after itself (nothing to resume).
         self.journal_removed = False
         self._last_checkpoint = time.monotonic()
@@ -405,6 +412,8 @@ class PushEngine:
                     result.attempts,
                 )
             )
+            if slot.replayed:
+                self._resumed_rows += 1
             if not result.ok:
                 if not slot.replayed:
                     self.on_problem(slot.line, result.error or result.status.value)
@@ -435,7 +444,12 @@ class PushEngine:
 
     def _report_progress(self) -> None:
         self.on_progress(
-            Progress(self.counts.rows, self.source.position(), self.source.total_bytes)
+            Progress(
+                self.counts.rows,
+                self.source.position(),
+                self.source.total_bytes,
+                self.counts.rows - self._resumed_rows,
+            )
         )
 
     # -- files --------------------------------------------------------------------------------
@@ -508,6 +522,7 @@ class PushEngine:
         self._accounted = checkpoint.records
         self._known = state.known
         self.counts = Counts.from_dict(checkpoint.counts)
+        self._resumed_rows = self.counts.rows
         log.info(
             "resuming after %d records; %d later ones already answered",
             checkpoint.records,

@@ -31,6 +31,9 @@ class RateLimiter:
         self._sleep = sleep
         self._starts: collections.deque[float] = collections.deque()
         self._paused_until = 0.0
+        #: When the callers waiting for room now will have it (the clock's time; 0: none
+        #: wait), so a progress display can say it is the budget that holds the push.
+        self.waiting_until = 0.0
         self._lock = threading.Lock()
 
     @classmethod
@@ -64,6 +67,7 @@ class RateLimiter:
                 if delay <= 0:
                     self._starts.append(now)
                     return waited
+                self.waiting_until = max(self.waiting_until, now + delay)
             self._sleep(delay)
             waited += delay
 
@@ -71,6 +75,13 @@ class RateLimiter:
         """Hold every caller back for ``seconds`` (the server said the budget is spent)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def waiting(self) -> float:
+        """Seconds until the callers waiting now have room; 0 when none waits."""
+        return max(0.0, self.waiting_until - self._clock())
+
+    def __str__(self) -> str:
+        return f"{self.calls}/{self.per:g}s"
 
     def __repr__(self) -> str:
         return f"RateLimiter({self.calls}/{self.per:g}s)"

@@ -38,6 +38,9 @@ class LocalSync:
         self.endpoint = name
         self.batch_size = min(batch_size, settings.max_records_per_call or batch_size)
 
+    def waiting(self) -> str | None:
+        return None  # no budget, no retries: nothing ever holds an import back
+
     def batcher(self) -> Batcher[Any]:
         return Batcher(self.batch_size, MAX_BYTES, 0)
 
