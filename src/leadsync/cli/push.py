@@ -457,15 +457,9 @@ class Reporter:
         self._started = self._last_line = time.monotonic()
         self._waiting = waiting or (lambda: None)
         self._last = Progress(0, 0, source.total_bytes)
-        stop = threading.Event()
-        ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
         if not self.tty:
-            ticker.start()
-            try:
+            with self._ticking():
                 yield
-            finally:
-                stop.set()
-                ticker.join()
             return
         from rich.console import Console
         from rich.progress import (
@@ -492,17 +486,28 @@ class Reporter:
             self._task = bar.add_task(
                 "push", total=source.total_bytes, rows="0", rate="-", status=""
             )
-            ticker.start()
             try:
-                yield
+                with self._ticking():
+                    yield
             finally:
-                stop.set()
-                ticker.join()
                 self._progress = None
 
-    def _tick(self, stop: threading.Event) -> None:
-        while not stop.wait(min(self.interval, 0.5)):
-            self._show(None)
+    @contextmanager
+    def _ticking(self) -> Iterator[None]:
+        """Refresh the display twice a second meanwhile, so a wait shows while it lasts."""
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(min(self.interval, 0.5)):
+                self._show(None)
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
 
     def progress(self, progress: Progress) -> None:
         self._show(progress)
