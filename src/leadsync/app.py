@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
 from leadsync.rest.app import RestApi, RestMount, RestService
 from leadsync.serving.protocol import ConnectionLimits, use_limits
+from leadsync.serving.secrets import with_secrets
 from leadsync.soap.endpoint import SoapService, soap_route
 from leadsync.store import Store, open_store
 
@@ -88,7 +90,7 @@ async def database_answers(store: Store, seconds: float) -> bool:
 
 def app_from_env() -> Any:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
-    settings = from_env()
+    settings = from_env(environ=with_secrets(os.environ))
     configure_logging(settings.log_level)
     use_limits(connection_limits(settings))
     app = create_app(settings)

@@ -13,7 +13,7 @@ import click
 from leadsync.cli import main
 from leadsync.cli.common import new_encryption_key, new_user_id
 from leadsync.cli.serve_options import serve_options, settings_from_flags
-from leadsync.config import Settings, as_environment
+from leadsync.config import Settings
 from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
 from leadsync.operations.identity import create_service
@@ -57,7 +57,16 @@ def serve(no_migrate: bool, **flags: object) -> None:
     click.echo(f"REST identity URL: http://{_display_host(settings.host)}:{settings.port}/identity")
     for note in notes:
         click.echo(note)
+    if not settings.public_url and not _loopback(settings.host):
+        click.echo(
+            "Note: the WSDL's address follows each request's Host header; set --public-url to"
+            " the address clients should use."
+        )
     _run(settings, store)
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _display_host(host: str) -> str:
@@ -69,6 +78,7 @@ def _run(settings: Settings, store: object) -> None:
 
     from leadsync.app import connection_limits, create_app, tune_gc
     from leadsync.serving.protocol import BoundedHttpToolsProtocol, use_limits
+    from leadsync.serving.secrets import workers_environment
     from leadsync.store.base import Store
 
     use_limits(connection_limits(settings))
@@ -84,9 +94,9 @@ def _run(settings: Settings, store: object) -> None:
     if settings.workers > 1:
         assert isinstance(store, Store)
         store.close()
-        # Worker processes build their app from the environment, so pass every setting on.
-        os.environ.update(as_environment(settings))
-        with _metrics_dir():
+        # Worker processes build their app from the environment, so pass every setting on;
+        # secret ones through a private file rather than the environment.
+        with workers_environment(settings, os.environ), _metrics_dir():
             target = "leadsync.app:app_from_env"
             uvicorn.run(target, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
         return
