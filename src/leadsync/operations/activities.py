@@ -47,6 +47,7 @@ class ActivityKind(enum.StrEnum):
     MERGE_LEADS = "MergeLeads"
     ADD_TO_LIST = "AddToList"
     REMOVE_FROM_LIST = "RemoveFromList"
+    DELETE_LEAD = "DeleteLead"
 
 
 DISPLAY_NAMES: dict[str, str] = {
@@ -55,6 +56,7 @@ DISPLAY_NAMES: dict[str, str] = {
     ActivityKind.MERGE_LEADS: "Merge Leads",
     ActivityKind.ADD_TO_LIST: "Add to List",
     ActivityKind.REMOVE_FROM_LIST: "Remove from List",
+    ActivityKind.DELETE_LEAD: "Delete Lead",
 }
 
 
@@ -141,6 +143,14 @@ def merge_activity(winner_id: int, loser_ids: Sequence[int], at: datetime) -> Ac
             ("Lead ID", str(winner_id)),
         ),
     )
+
+
+def delete_activities(lead_ids: Iterable[int], at: datetime) -> list[Activity]:
+    kind = ActivityKind.DELETE_LEAD.value
+    return [
+        Activity(0, lead_id, kind, at, None, (("Source", SOURCE), ("Lead ID", str(lead_id))))
+        for lead_id in lead_ids
+    ]
 
 
 def list_activities(

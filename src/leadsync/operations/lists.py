@@ -69,7 +69,10 @@ def list_operation(
     strict: bool,
     skip_activity_log: bool = False,
     clock: Clock = SYSTEM_CLOCK,
+    list_id: int | None = None,
 ) -> ListOperationResult:
+    """``list_id``, when given, names the list instead of ``key_type`` and ``list_name``
+    (the REST API names lists by id)."""
     if len(members) > MAX_MEMBERS:
         raise BadParameter(
             f"listMemberList holds {len(members)} leads; at most {MAX_MEMBERS} are allowed"
@@ -80,7 +83,7 @@ def list_operation(
     ids = [_as_id(key.value) for key in members]
     if action is ListAction.IS_MEMBER:
         with store.read() as reader:
-            static_list = _find_list(reader, key_type, list_name)
+            static_list = _find_list(reader, key_type, list_name, list_id)
             member_ids = reader.list_members(static_list.id, [i for i in ids if i is not None])
         outcomes = [i is not None and i in member_ids for i in ids]
         return ListOperationResult(all(outcomes), list(zip(members, outcomes, strict=True)))
@@ -88,7 +91,7 @@ def list_operation(
         # Read inside the write: writes commit in the order they read the clock
         # (store/base.py, "Time").
         at = clock.now()
-        static_list = _find_list(tx, key_type, list_name)
+        static_list = _find_list(tx, key_type, list_name, list_id)
         known = [i for i in ids if i is not None]
         if action is ListAction.ADD:
             eligible = set(tx.leads_by_ids(known))
@@ -111,8 +114,15 @@ def list_operation(
     return ListOperationResult(success, statuses)
 
 
-def _find_list(reader: LeadReader, key_type: ListKeyType, name: str) -> StaticList:
+def _find_list(
+    reader: LeadReader, key_type: ListKeyType, name: str, list_id: int | None = None
+) -> StaticList:
     found = None
+    if list_id is not None:
+        found = reader.static_list(list_id=list_id)
+        if found is None:
+            raise ListNotFound(f"List Not Found: no static list with id {list_id}")
+        return found
     # Lists keyed by sales user or lead owner cannot exist here: leadsync holds neither.
     if key_type is ListKeyType.MKTOLISTNAME and name.strip():
         found = reader.static_list(name=name)

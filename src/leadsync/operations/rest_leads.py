@@ -8,9 +8,10 @@ catalogue fields.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from leadsync.errors import (
     FieldNotFound,
@@ -18,6 +19,7 @@ from leadsync.errors import (
     InvalidData,
     InvalidValue,
     MissingParameter,
+    RestLeadNotFound,
 )
 from leadsync.model import FieldDef, FieldType, Lead, LeadKeyType, Value
 from leadsync.operations.fields import FieldCatalogue
@@ -143,10 +145,22 @@ def filter_type(catalogue: FieldCatalogue, name: str | None) -> str:
     return found
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
-class LeadPage:
-    leads: list[Lead]
+class Page(Generic[T]):
+    """One page of a read in id order; ``next_token`` while more follow."""
+
+    items: list[T]
     next_token: str | None
+
+
+def page_of(found: Sequence[T], batch: int, key: Callable[[T], int]) -> Page[T]:
+    """The first ``batch`` of ``found`` (which may hold one more, to tell that more follow)."""
+    page = list(found[:batch])
+    more = len(found) > batch
+    return Page(page, encode_page_token(key(page[-1])) if more and page else None)
 
 
 def leads_by_filter(
@@ -156,7 +170,7 @@ def leads_by_filter(
     values: Sequence[str],
     batch_size: int,
     page_token: str | None,
-) -> LeadPage:
+) -> Page[Lead]:
     """Leads whose ``filterType`` field has one of ``values``, by id, one page at a time."""
     kind = filter_type(catalogue, type_name)
     if not values:
@@ -169,9 +183,11 @@ def leads_by_filter(
     if len(matched) > MAX_FILTER_MATCHES:
         raise InvalidData("Too many results match the filter")
     remaining = [lead for lead in matched if lead.id > after]
-    page = remaining[:batch_size]
-    more = len(remaining) > batch_size
-    return LeadPage(page, encode_page_token(page[-1].id) if more and page else None)
+    return page_of(remaining, batch_size, _lead_id)
+
+
+def _lead_id(lead: Lead) -> int:
+    return lead.id
 
 
 def _match(reader: LeadReader, kind: str, values: Sequence[str]) -> list[Lead]:
@@ -221,3 +237,34 @@ def lead_by_id(store: Store, lead_id: str) -> Lead | None:
         raise InvalidValue(f"Invalid value '{text}'. Required of type 'Integer'")
     with store.read() as reader:
         return reader.leads_by_ids([int(text)]).get(int(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    list_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def memberships(store: Store, lead_id: int, after: int, batch: int) -> Page[Membership]:
+    """The static lists a lead belongs to, by list id: ``createdAt`` is the list's creation,
+    ``updatedAt`` when the lead joined it."""
+    with store.read() as reader:
+        if reader.leads_by_ids([lead_id]).get(lead_id) is None:
+            raise RestLeadNotFound(f"Lead not found: {lead_id}")
+        found = [
+            Membership(list_id, added, added)
+            for list_id, added in reader.memberships(lead_id)
+            if list_id > after
+        ]
+        page = page_of(found, batch, _list_id)
+        items = []
+        for item in page.items:
+            static_list = reader.static_list(list_id=item.list_id)
+            created = static_list.created_at if static_list is not None else item.created_at
+            items.append(Membership(item.list_id, created, item.updated_at))
+    return Page(items, page.next_token)
+
+
+def _list_id(item: Membership) -> int:
+    return item.list_id

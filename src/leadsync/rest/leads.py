@@ -6,20 +6,20 @@ from typing import Any
 
 from leadsync.errors import InvalidData
 from leadsync.model import FieldDef
-from leadsync.operations import rest_leads, rest_sync
+from leadsync.operations import rest_leads, rest_sync, rest_writes
 from leadsync.operations.describe import field_size
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.rest.routes import Reply, RestCall, endpoint
 
 
-def _fields(call: RestCall) -> list[rest_leads.FieldRef]:
+def lead_fields(call: RestCall) -> list[rest_leads.FieldRef]:
     names = call.request.values("fields")
     return rest_leads.resolve_fields(call.catalogue, names or None)
 
 
 @endpoint("GET", "/rest/v1/lead/{id}.json")
 def get_lead_by_id(call: RestCall) -> Reply:
-    refs = _fields(call)
+    refs = lead_fields(call)
     lead = rest_leads.lead_by_id(call.store, call.path_params["id"])
     return {"result": [] if lead is None else [rest_leads.lead_values(lead, refs)]}
 
@@ -27,7 +27,7 @@ def get_lead_by_id(call: RestCall) -> Reply:
 @endpoint("GET", "/rest/v1/leads.json")
 def get_leads_by_filter(call: RestCall) -> Reply:
     request = call.request
-    refs = _fields(call)
+    refs = lead_fields(call)
     page = rest_leads.leads_by_filter(
         call.store,
         call.catalogue,
@@ -36,7 +36,7 @@ def get_leads_by_filter(call: RestCall) -> Reply:
         rest_leads.batch_size(request.param("batchSize")),
         request.param("nextPageToken"),
     )
-    reply: Reply = {"result": [rest_leads.lead_values(lead, refs) for lead in page.leads]}
+    reply: Reply = {"result": [rest_leads.lead_values(lead, refs) for lead in page.items]}
     if page.next_token is not None:
         reply["nextPageToken"] = page.next_token
     return reply
@@ -152,3 +152,80 @@ def _outcome(outcome: rest_sync.RestOutcome) -> dict[str, Any]:
             "reasons": [{"code": code, "message": message} for code, message in outcome.reasons],
         }
     return {"id": outcome.lead_id, "status": outcome.status}
+
+
+def input_ids(call: RestCall) -> list[int]:
+    """Lead ids from a JSON body's ``input: [{"id": …}]``, else from ``id=`` parameters."""
+    request = call.request
+    if request.body.strip() and not request.form_body:
+        records = request.json_object().get("input")
+        if not isinstance(records, list):
+            raise InvalidData('input must be an array of {"id": …} objects')
+        ids = []
+        for record in records:
+            if not isinstance(record, dict) or "id" not in record:
+                raise InvalidData('input must be an array of {"id": …} objects')
+            ids.append(rest_writes.parse_id(record["id"]))
+        return ids
+    # node-marketo joins several ids into one value: ``id=42%26id%3D43``.
+    texts = [part for text in request.values("id") for part in text.split("&id=")]
+    return [rest_writes.parse_id(text) for text in texts]
+
+
+@endpoint("POST", "/rest/v1/leads/delete.json")
+@endpoint("DELETE", "/rest/v1/leads.json")
+def delete_leads(call: RestCall) -> Reply:
+    outcomes = rest_writes.delete_leads(call.store, input_ids(call), call.clock)
+    return {
+        "result": [
+            {"id": o.lead_id, "status": "deleted"}
+            if o.deleted
+            else {
+                "id": o.lead_id,
+                "status": "skipped",
+                "reasons": [{"code": "1004", "message": "Lead not found"}],
+            }
+            for o in outcomes
+        ]
+    }
+
+
+@endpoint("POST", "/rest/v1/leads/{id}/merge.json")
+def merge_leads(call: RestCall) -> Reply:
+    winner = rest_writes.parse_id(call.path_params["id"])
+    losers = [
+        rest_writes.parse_id(text)
+        for name in ("leadId", "leadIds")
+        for text in call.request.values(name)
+    ]
+    rest_writes.merge(call.store, call.catalogue, winner, losers, call.clock)
+    return {}
+
+
+@endpoint("POST", "/rest/v1/leads/{id}/associate.json")
+def associate_lead(call: RestCall) -> Reply:
+    lead_id = rest_writes.parse_id(call.path_params["id"])
+    rest_writes.associate(call.store, lead_id, call.request.param("cookie"), call.clock)
+    return {}
+
+
+@endpoint("GET", "/rest/v1/leads/{id}/listMembership.json")
+def list_membership(call: RestCall) -> Reply:
+    lead_id = rest_writes.parse_id(call.path_params["id"])
+    size = rest_leads.batch_size(call.request.param("batchSize"))
+    after = rest_leads.decode_page_token(call.request.param("nextPageToken"))
+    page = rest_leads.memberships(call.store, lead_id, after, size)
+    reply: Reply = {
+        "result": [
+            {
+                "listId": m.list_id,
+                "createdAt": rest_leads.iso(m.created_at),
+                "updatedAt": rest_leads.iso(m.updated_at),
+            }
+            for m in page.items
+        ],
+        "moreResult": page.next_token is not None,
+    }
+    if page.next_token is not None:
+        reply["nextPageToken"] = page.next_token
+    return reply

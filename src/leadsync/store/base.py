@@ -170,6 +170,10 @@ class LeadReader(abc.ABC):
         """Those of ``lead_ids`` that belong to the list."""
 
     @abc.abstractmethod
+    def memberships(self, lead_id: int) -> list[tuple[int, datetime]]:
+        """The static lists the lead belongs to, as (list id, added at), by list id."""
+
+    @abc.abstractmethod
     def activities(self, query: ActivityQuery, limit: int) -> list[Activity]:
         """At most ``limit`` activities matching ``query``, in its id order."""
 
@@ -214,6 +218,11 @@ class LeadWriter(LeadReader):
     @abc.abstractmethod
     def remove_list_members(self, list_id: int, lead_ids: Sequence[int]) -> list[int]:
         """Returns those of ``lead_ids`` that were members and are not any more."""
+
+    @abc.abstractmethod
+    def delete_leads(self, lead_ids: Sequence[int]) -> list[int]:
+        """Delete those of ``lead_ids`` that exist, with their list memberships; their
+        history stays. Returns the ids deleted, in the order given."""
 
     @abc.abstractmethod
     def merge_leads(self, winner: Lead, loser_ids: Sequence[int], at: datetime) -> None:

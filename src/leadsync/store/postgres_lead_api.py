@@ -150,6 +150,13 @@ class LeadApiReads:
         ).fetchall()
         return {int(r[0]) for r in rows}
 
+    def memberships(self, lead_id: int) -> list[tuple[int, datetime]]:
+        rows = self.conn.execute(
+            "SELECT list_id, added_at FROM list_members WHERE lead_id = %s ORDER BY list_id",
+            (lead_id,),
+        ).fetchall()
+        return [(int(r[0]), base._utc(r[1])) for r in rows]
+
     def activities(self, query: ActivityQuery, limit: int) -> list[Activity]:
         where, params = _activity_filters(query)
         order = "id DESC" if query.newest_first else "id"
@@ -216,6 +223,16 @@ class LeadApiWrites(LeadApiReads):
         ).fetchall()
         removed = {int(r[0]) for r in rows}
         return [i for i in wanted if i in removed]
+
+    def delete_leads(self, lead_ids: Sequence[int]) -> list[int]:
+        wanted = [i for i in dict.fromkeys(lead_ids) if base._INT8_MIN <= i <= base._INT8_MAX]
+        if not wanted:
+            return []
+        rows = self.conn.execute(
+            "DELETE FROM leads WHERE id = ANY(%s::bigint[]) RETURNING id", (sorted(wanted),)
+        ).fetchall()
+        deleted = {int(r[0]) for r in rows}
+        return [i for i in wanted if i in deleted]
 
     def merge_leads(self, winner: Lead, loser_ids: Sequence[int], at: datetime) -> None:
         losers = sorted(set(loser_ids))

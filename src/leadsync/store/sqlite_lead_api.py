@@ -196,6 +196,13 @@ class LeadApiReads:
             members.update(r[0] for r in rows)
         return members
 
+    def memberships(self, lead_id: int) -> list[tuple[int, datetime]]:
+        rows = self.conn.execute(
+            "SELECT list_id, added_at FROM list_members WHERE lead_id = ? ORDER BY list_id",
+            (lead_id,),
+        ).fetchall()
+        return [(int(r[0]), base.from_us(r[1])) for r in rows]
+
     # -- activities -----------------------------------------------------------------------
     def activities(self, query: ActivityQuery, limit: int) -> list[Activity]:
         query = self._with_start_hint(query)
@@ -282,6 +289,16 @@ class LeadApiWrites(LeadApiReads):
             [(list_id, lead_id) for lead_id in removed],
         )
         return removed
+
+    def delete_leads(self, lead_ids: Sequence[int]) -> list[int]:
+        wanted = list(dict.fromkeys(lead_ids))
+        deleted: set[int] = set()
+        for chunk in iter_chunks(wanted, base._CHUNK):
+            rows = self.conn.execute(
+                f"DELETE FROM leads WHERE id IN ({_marks(len(chunk))}) RETURNING id", chunk
+            ).fetchall()
+            deleted.update(int(r[0]) for r in rows)
+        return [i for i in wanted if i in deleted]
 
     def merge_leads(self, winner: Lead, loser_ids: Sequence[int], at: datetime) -> None:
         losers = list(dict.fromkeys(loser_ids))
