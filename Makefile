@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint typecheck unit bench system-deps postgres clean
+.PHONY: install run test lint typecheck unit fuzz bench system-deps postgres clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ unit: install
 
 test: install system-deps postgres lint typecheck
 	$(PY) -m pytest
+
+# The SOAP endpoint's request parsing fuzzed far longer than `make test` does.
+fuzz: install
+	LEADSYNC_FUZZ_EXAMPLES=$${LEADSYNC_FUZZ_EXAMPLES:-20000} $(PY) -m pytest -q -p no:cacheprovider tests/serving/test_fuzz.py
 
 bench: install postgres
 	$(PY) bench/run.py
