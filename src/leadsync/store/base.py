@@ -22,6 +22,8 @@ Time. Stores never read a clock for what a call records: operations read their
   writes read the clock, then commit in either order. Lookups by time there use an index
   on ``created_at``, never the id order.
 * Nothing relies on ``Lead.updated_at`` following ids: lead walks go by id and filter on it.
+* Rows an operator creates (API users, custom fields, lists, applied migrations) are stamped
+  by the store from ``leadsync.clock.SYSTEM_CLOCK``; nothing orders or filters on them.
 """
 
 from __future__ import annotations

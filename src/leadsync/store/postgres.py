@@ -26,6 +26,7 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
+from leadsync.clock import SYSTEM_CLOCK
 from leadsync.errors import ConfigError, StoreUnavailable
 from leadsync.model import ApiUser, FieldDef, FieldType, Lead, StaticList
 from leadsync.store.base import (
@@ -440,7 +441,7 @@ class PostgresStore(Store):
 
     # -- users ----------------------------------------------------------------------------
     def add_user(self, user_id: str, encryption_key: str) -> ApiUser:
-        created = datetime.now(UTC)
+        created = SYSTEM_CLOCK.now()
         with self._transaction(_WRITE_BEGIN) as conn:
             cur = conn.execute(
                 "INSERT INTO api_users (user_id, encryption_key, created_at) VALUES (%s, %s, %s)"
@@ -488,7 +489,7 @@ class PostgresStore(Store):
             cur = conn.execute(
                 "INSERT INTO custom_fields (name, type, created_at) VALUES (%s, %s, %s)"
                 " ON CONFLICT (name) DO NOTHING",
-                (field.name, field.type.value, datetime.now(UTC)),
+                (field.name, field.type.value, SYSTEM_CLOCK.now()),
             )
             if cur.rowcount == 0:
                 raise AlreadyExists(f"field {field.name!r} exists already")

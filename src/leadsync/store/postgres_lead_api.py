@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from leadsync.clock import SYSTEM_CLOCK
 from leadsync.model import Activity, Lead, StaticList
 from leadsync.store.base import ActivityQuery, AlreadyExists, LeadQuery, list_name_key
 
@@ -264,7 +265,7 @@ class LeadApiWrites(LeadApiReads):
 
 # -- store-level administration -----------------------------------------------------------
 def add_static_list(conn: Conn, name: str) -> StaticList:
-    created = datetime.now(UTC)
+    created = SYSTEM_CLOCK.now()
     row = conn.execute(
         "INSERT INTO static_lists (name, name_key, created_at) VALUES (%s, %s, %s)"
         " ON CONFLICT (name_key) DO NOTHING RETURNING id",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from leadsync.clock import SYSTEM_CLOCK
 from leadsync.errors import ConfigError, StoreUnavailable
 from leadsync.model import ApiUser, FieldDef, FieldType, Lead, StaticList
 from leadsync.store.base import (
@@ -56,7 +56,8 @@ _LEAD_COLUMNS = "id, email, fsp_id, fsp_type, cookie, attrs, created_at, updated
 
 
 def now_us() -> int:
-    return time.time_ns() // 1000
+    """The system clock, for rows an operator creates (see store/base.py, "Time")."""
+    return to_us(SYSTEM_CLOCK.now())
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
