@@ -11,6 +11,7 @@ import pytest
 
 from leadsync.errors import StoreError
 from leadsync.store import Store
+from leadsync.store.calls import CallQuery
 from leadsync.store.sqlite import SQLiteStore, path_from_url
 from support import cli
 
@@ -44,6 +45,13 @@ def _write_leads(store: Store) -> object:
         ("api_users", lambda s: s.add_user("bob", "k")),
         ("custom_fields", lambda s: s.custom_fields()),
         ("fault_rules", lambda s: s.faults().rules()),
+        ("user_limits", lambda s: s.limits().overrides("bob")),
+        ("user_limits", lambda s: s.limits().limited_users()),
+        ("calls", lambda s: s.calls().page(CallQuery(), 10)),
+        ("calls", lambda s: s.calls().get(1)),
+        ("rest_services", lambda s: s.services().list_services()),
+        ("rest_services", lambda s: s.services().get_service("c")),
+        ("rest_tokens", lambda s: s.services().find_token("t")),
         ("leads", _read_leads),
         ("leads", _write_leads),
     ],
