@@ -1,4 +1,4 @@
-"""REST identity (spec §2): services, their access tokens, and checking a presented token.
+"""REST identity: services, their access tokens, and checking a presented token.
 
 A service holds one token at a time: asking again before it expires returns the same token
 with its remaining lifetime, as Marketo does.
@@ -16,7 +16,7 @@ from leadsync.errors import AccessTokenExpired, AccessTokenInvalid
 from leadsync.model import AccessToken, ApiService
 from leadsync.store.base import Store
 
-#: Marketo's token lifetime (spec §2).
+#: Marketo's token lifetime.
 TOKEN_LIFETIME_S = 3600
 #: Marketo's tokens end with a short pod name after the UUID; ours names leadsync.
 _TOKEN_SUFFIX = ":ls"

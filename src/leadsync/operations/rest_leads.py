@@ -1,4 +1,4 @@
-"""What the REST lead API reads (spec §3.2-3.4): field names, filters, pages.
+"""What the REST lead API reads: field names, filters, pages.
 
 REST names fields in camel case (``firstName``) where SOAP says ``FirstName``; both come
 from the one field catalogue. A few REST fields are the lead's own columns rather than
@@ -38,9 +38,9 @@ SYSTEM_FIELDS: tuple[tuple[str, int, str, str, bool, str], ...] = (
 )
 _SYSTEM = {name for name, *_ in SYSTEM_FIELDS}
 _SYSTEM_FOLDED = {name.casefold(): name for name in _SYSTEM}
-#: The fields a read returns when it names none (spec §3.2).
+#: The fields a read returns when it names none.
 DEFAULT_FIELDS = ("id", "email", "updatedAt", "createdAt", "firstName", "lastName")
-#: The one partition leadsync has (spec §3.9).
+#: The one partition leadsync has.
 DEFAULT_PARTITION_ID = 1
 DEFAULT_PARTITION = "Default"
 

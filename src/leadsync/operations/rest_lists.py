@@ -1,4 +1,4 @@
-"""REST static lists (spec §3.8) on the lists SOAP's listOperation uses.
+"""REST static lists on the lists SOAP's listOperation uses.
 
 Adding, removing and membership go through ``operations.lists`` (the same rule and the same
 Add to List / Remove from List history); REST reports each lead's outcome in its own words.

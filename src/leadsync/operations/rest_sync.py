@@ -1,4 +1,4 @@
-"""REST Sync Leads (spec §3.1) on the one sync: records in REST's shape become the records
+"""REST Sync Leads on the one sync: records in REST's shape become the records
 ``operations.sync`` takes, with the REST action and lookup field as its options.
 
 Knows no JSON text: records arrive decoded (dicts of plain values) and leave as outcomes.
@@ -202,7 +202,7 @@ def _outcome(catalogue: FieldCatalogue, status: RecordStatus) -> RestOutcome:
 
 
 def _message(catalogue: FieldCatalogue, status: RecordStatus) -> str:
-    """Marketo's wording for a skipped record (spec §3.1)."""
+    """Marketo's wording for a skipped record."""
     reason = status.reason
     if reason in _MESSAGES:
         return _MESSAGES[reason]

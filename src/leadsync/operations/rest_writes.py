@@ -1,4 +1,4 @@
-"""REST lead writes beyond syncing (spec §3.5, §3.7, §3.9): delete, merge, associate.
+"""REST lead writes beyond syncing: delete, merge, associate.
 
 Merge is SOAP mergeLeads' rule (``operations.merge``), named by ids; a deleted lead leaves a
 Delete Lead activity, which ``activities/deletedleads.json`` reads.

@@ -1,4 +1,4 @@
-"""``GET|POST /identity/oauth/token`` (spec §2): an OAuth client-credentials grant.
+"""``GET|POST /identity/oauth/token``: an OAuth client-credentials grant.
 
 Its answers are OAuth's, not Marketo's envelope: a token, or HTTP 401 with ``error`` and
 ``error_description``.
@@ -15,7 +15,7 @@ from leadsync.rest.request import RestRequest
 from leadsync.store.base import Store
 
 IDENTITY_PATH = "/identity/oauth/token"
-#: The headers Marketo's identity endpoint sends (spec §1.2).
+#: The headers Marketo's identity endpoint sends.
 IDENTITY_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",

@@ -1,4 +1,4 @@
-"""Lead endpoints (spec §3): reads, describe, partitions."""
+"""Lead endpoints: reads, describe, partitions."""
 
 from __future__ import annotations
 

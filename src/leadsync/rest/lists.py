@@ -1,4 +1,4 @@
-"""Static list endpoints (spec §3.8)."""
+"""Static list endpoints."""
 
 from __future__ import annotations
 

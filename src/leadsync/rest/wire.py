@@ -1,4 +1,4 @@
-"""REST wire conventions (spec §1): the envelope, request ids, paths, JSON in and out.
+"""REST wire conventions: the envelope, request ids, paths, JSON in and out.
 
 Errors are HTTP 200 with ``success:false`` and ``errors[{code, message}]``, codes as
 strings; successful responses carry no ``errors`` or ``warnings``. Keys come in the order
@@ -17,7 +17,7 @@ import orjson
 
 from leadsync.errors import RestError
 
-#: Request bodies above this are refused with HTTP 413 (spec §5.1).
+#: Request bodies above this are refused with HTTP 413.
 MAX_BODY_BYTES = 1024 * 1024
 #: Request URIs (path and query) above this are refused with HTTP 414.
 MAX_URI_BYTES = 8 * 1024

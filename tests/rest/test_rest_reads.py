@@ -1,4 +1,4 @@
-"""Get Leads by filter and by id, describe, describe2 (spec §3.2-3.4)."""
+"""Get Leads by filter and by id, describe, describe2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Static lists over REST (spec §3.8), the same lists SOAP's listOperation sees."""
+"""Static lists over REST, the same lists SOAP's listOperation sees."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Delete (three wire forms), merge, associate, listMembership (spec §3.5-3.9)."""
+"""Delete (three wire forms), merge, associate, listMembership."""
 
 from __future__ import annotations
 

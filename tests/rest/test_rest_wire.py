@@ -1,4 +1,4 @@
-"""Wire conventions (spec §1, §5): envelope, request ids, sizes, methods, paths, gzip."""
+"""Wire conventions: envelope, request ids, sizes, methods, paths, gzip."""
 
 from __future__ import annotations
 

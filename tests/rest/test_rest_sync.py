@@ -1,4 +1,4 @@
-"""Sync Leads (spec §3.1): actions, lookup fields, skipped reasons, bad input."""
+"""Sync Leads: actions, lookup fields, skipped reasons, bad input."""
 
 from __future__ import annotations
 

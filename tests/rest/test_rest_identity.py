@@ -1,4 +1,4 @@
-"""Identity and tokens (spec §2): the grant, one token per service, 401, 601, 602."""
+"""Identity and tokens: the grant, one token per service, 401, 601, 602."""
 
 from __future__ import annotations
 
