@@ -26,6 +26,7 @@ CHANGED: dict[str, Any] = {
     "threads": 6,
     "max_body_bytes": 4096,
     "log_level": "debug",
+    "log_format": "json",
     "max_body_bytes_in_flight": 8 * 1024 * 1024,
     "body_wait_seconds": 3,
     "max_header_bytes": 16 * 1024,
@@ -147,7 +148,8 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     given = flags(
         *("--host", "0.0.0.0", "--port", "9090", "--public-url", "https://leads.example.com"),
         *("--workers", "3", "--threads", "6", "--max-body-bytes", "4096"),
-        *("--log-level", "debug", "--database", "sqlite:////tmp/elsewhere.db"),
+        *("--log-level", "debug", "--log-format", "json"),
+        *("--database", "sqlite:////tmp/elsewhere.db"),
         *("--auth-window", "60", "--max-records", "3", "--unknown-attributes", "record"),
         *("--no-sync-lead-key-email", "--sync-lead-failure", "status"),
         *("--leads-batch-max", "70", "--max-time-range-days", "0", "--daily-quota", "500"),

@@ -91,7 +91,7 @@ async def database_answers(store: Store, seconds: float) -> bool:
 def app_from_env() -> Any:
     """Factory for ``uvicorn --factory`` and worker processes: settings from the environment."""
     settings = from_env(environ=with_secrets(os.environ))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     use_limits(connection_limits(settings))
     app = create_app(settings)
     tune_gc()

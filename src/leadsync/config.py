@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from leadsync.errors import ConfigError
+from leadsync.logs import LOG_FORMATS
 from leadsync.operations.sync import UnknownAttributePolicy
 from leadsync.store import DEFAULT_DATABASE_URL
 
@@ -153,6 +154,13 @@ class Settings:
         shown_default="10485760 (10 MiB)",
     )
     log_level: str = setting("info", "Log level.", flag="--log-level", choices=LOG_LEVELS)
+    log_format: str = setting(
+        "text",
+        "Log lines as key=value text, or as one JSON object each (time, level, user,"
+        " operation, records, outcome, fault_code, duration_ms, error_id) for a log shipper.",
+        flag="--log-format",
+        choices=LOG_FORMATS,
+    )
     # Connection and request bounds (docs/deployment.md, Limits and exposure).
     max_body_bytes_in_flight: int = setting(
         64 * MIB,

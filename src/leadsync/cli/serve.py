@@ -26,7 +26,7 @@ from leadsync.store import open_store
 def serve(no_migrate: bool, **flags: object) -> None:
     """Run the server: the SOAP API, the REST API and the admin API."""
     settings = settings_from_flags(flags)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     store = open_store(
         settings.database_url,
         migrate=not no_migrate,
@@ -91,6 +91,9 @@ def _run(settings: Settings, store: object) -> None:
         "http": BoundedHttpToolsProtocol,
         "timeout_keep_alive": settings.keep_alive_seconds,
     }
+    if settings.log_format == "json":
+        # uvicorn's own records then reach the JSON handler instead of its text ones.
+        common["log_config"] = None
     if settings.workers > 1:
         assert isinstance(store, Store)
         store.close()

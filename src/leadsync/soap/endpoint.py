@@ -31,6 +31,7 @@ from leadsync.errors import (
     UnsupportedOperation,
 )
 from leadsync.limits.guard import Guard
+from leadsync.logs import call_fields, loggable_user_id
 from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error, record_call
 from leadsync.mktows.escaping import NotXmlCharacter
 from leadsync.serving.bodies import (
@@ -60,6 +61,9 @@ API = "soap"
 class _CallLog:
     user: str = "-"
     operation: str = "-"
+    #: The user id the caller gave, before it was authenticated (what a failed
+    #: authentication logs; never the key or the signature).
+    tried: str = ""
 
 
 class SoapService:
@@ -127,6 +131,8 @@ class SoapService:
             request = read_request(data)
             call.operation = request.operation
             credentials = request.credentials
+        if credentials is not None:
+            call.tried = loggable_user_id(credentials.user_id)
         user = authenticate(
             credentials,
             self.store.get_user,
@@ -159,16 +165,28 @@ class SoapService:
         """The one place a call is accounted for: its log line, metrics and history entry."""
         seconds = time.perf_counter() - started
         operation = call.operation if call.operation in self.known_operations else OTHER
+        user = call.user if call.user != "-" else call.tried or "-"
         if outcome is not None:
+            fields = call_fields(
+                user=user,
+                operation=call.operation,
+                outcome="ok",
+                duration_ms=seconds * 1000,
+                records=outcome.records,
+                created=outcome.created,
+                updated=outcome.updated,
+                failed=outcome.failed,
+            )
             log.info(
                 "user=%s op=%s records=%d created=%d updated=%d failed=%d ms=%.1f",
-                call.user,
+                user,
                 call.operation,
                 outcome.records,
                 outcome.created,
                 outcome.updated,
                 outcome.failed,
                 seconds * 1000,
+                extra={"call": fields},
             )
             record_call(
                 API,
@@ -182,7 +200,22 @@ class SoapService:
             assert error is not None
             code = error.code
             ms = seconds * 1000
-            log.info("user=%s op=%s fault=%s ms=%.1f", call.user, call.operation, code, ms)
+            fields = call_fields(
+                user=user,
+                operation=call.operation,
+                outcome="fault",
+                duration_ms=ms,
+                fault_code=code,
+                error_id=error_id,
+            )
+            log.info(
+                "user=%s op=%s fault=%s ms=%.1f",
+                user,
+                call.operation,
+                code,
+                ms,
+                extra={"call": fields},
+            )
             record_call(API, operation, seconds, fault_code=code, database_error=database_error)
         if self.history is not None:
             entry = CallEntry(
