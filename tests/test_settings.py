@@ -29,6 +29,8 @@ CHANGED: dict[str, Any] = {
     "log_format": "json",
     "max_body_bytes_in_flight": 8 * 1024 * 1024,
     "body_wait_seconds": 3,
+    "max_elements": 5000,
+    "max_attributes": 4000,
     "max_header_bytes": 16 * 1024,
     "header_timeout_seconds": 4,
     "body_timeout_seconds": 6,
@@ -164,6 +166,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     unflagged |= {"max_body_bytes_in_flight", "body_wait_seconds", "max_header_bytes"}
     unflagged |= {"header_timeout_seconds", "body_timeout_seconds", "body_min_bytes"}
     unflagged |= {"keep_alive_seconds", "max_connections", "database_wait_seconds"}
+    unflagged |= {"max_elements", "max_attributes"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

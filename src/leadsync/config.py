@@ -174,6 +174,18 @@ class Settings:
         "Seconds a body waits for room among the bodies in flight before its call gets 20024.",
         minimum=1,
     )
+    max_elements: int = setting(
+        1_000_000,
+        "Most markup tags ('<') in one request; a signed request with more gets 20012 before"
+        " it is parsed.",
+        minimum=100,
+    )
+    max_attributes: int = setting(
+        500_000,
+        "Most attributes ('=' characters) in one request; a signed request with more gets"
+        " 20012 before it is parsed.",
+        minimum=100,
+    )
     max_header_bytes: int = setting(
         64 * 1024,
         "Bytes of request line and headers one request may send (431 and closed above it).",

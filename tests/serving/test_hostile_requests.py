@@ -46,6 +46,17 @@ def test_a_million_attributes_from_an_unknown_user_cost_no_tree(tmp_path: Path) 
         assert took < 5
 
 
+def test_a_million_attributes_from_a_known_user_are_refused_unparsed(tmp_path: Path) -> None:
+    attributes = " ".join(f'a{i:x}=""' for i in range(1_000_000))
+    body = envelope("getLead", f"<x {attributes}/>").encode()
+    with running_server(tmp_path) as srv:
+        before = rss_bytes(srv, "VmHWM")
+        got = fault(srv.post(body))
+        assert got.code == 20012
+        assert "more than 500000 attributes" in got.message
+        assert rss_bytes(srv, "VmHWM") - before < 20 * MIB
+
+
 def test_a_header_that_never_ends_is_20012(server: Server) -> None:
     head = "<ns1:AuthenticationHeader>" + "<pad/>" * 20_000 + "</ns1:AuthenticationHeader>"
     response = server.post(envelope("getLead", "", header=head))

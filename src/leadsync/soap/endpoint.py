@@ -43,7 +43,13 @@ from leadsync.serving.bodies import (
 )
 from leadsync.serving.memory import TRIM_AFTER_BYTES, release_memory
 from leadsync.soap.auth import authenticate
-from leadsync.soap.envelope import SoapRequest, Undecided, read_credentials, read_request
+from leadsync.soap.envelope import (
+    SoapRequest,
+    Undecided,
+    read_credentials,
+    read_request,
+    refuse_costly,
+)
 from leadsync.soap.faults import render_fault
 from leadsync.soap.handlers import CallContext, CallOutcome, load_handlers
 from leadsync.soap.wsdl import render_wsdl, wsdl_operations
@@ -141,6 +147,7 @@ class SoapService:
         )
         call.user = user.user_id
         if request is None:
+            refuse_costly(data, self.settings.max_elements, self.settings.max_attributes)
             request = read_request(data)
             call.operation = request.operation
         with self.guard.admit(user.user_id, request.operation):
