@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from leadsync.config import Settings
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
 from leadsync.soap.endpoint import SoapService
 from leadsync.store.base import Store
-from support import DEMO_KEY, DEMO_USER, envelope, sync_params
+from support import envelope, sync_params
 
 VALUES = {
     "Address": "line1\r\nline2\rline3\nline4",
@@ -19,12 +18,6 @@ VALUES = {
     "LastName": "Ünïcödé 😀 \u2028 \x85 end",
     "Title": "x" + "".join(chr(c) for c in range(0x20, 0x7F)),
 }
-
-
-@pytest.fixture
-def service(store: Store) -> SoapService:
-    store.add_user(DEMO_USER, DEMO_KEY)
-    return SoapService(store, Settings())
 
 
 def _record(email: str, attrs: dict[str, str]) -> str:

@@ -26,7 +26,6 @@ from leadsync.model import (
 from leadsync.operations.activities import change_activities, new_lead_activities
 from leadsync.operations.fields import (
     CONVERTERS,
-    STRING_MAX_CHARS,
     FieldCatalogue,
     convert,
 )
@@ -174,17 +173,12 @@ def _prepare(
         errors.append(record.decode_error)
         item.reason = record.decode_reason or SkipReason.INVALID_VALUE
     record_unknown = []
-    # The loop every attribute of every sync runs through: look-ups inlined, and text fields
-    # spelled exactly (nearly all of them) typed without a call.
+    # The loop every attribute the reader left untyped runs through (the wire's reader has
+    # typed the plain text fields already); look-ups inlined.
     exact = catalogue.exact
-    plain = catalogue.plain
     values = item.values
     value: Value
     for attr_name, raw in record.attributes:
-        fdef = plain.get(attr_name)
-        if fdef is not None and len(raw) <= STRING_MAX_CHARS:
-            values[fdef.name] = raw if raw and not raw.isspace() else None
-            continue
         fdef = exact.get(attr_name) or catalogue.get(attr_name)
         if fdef is None:
             record_unknown.append(attr_name)

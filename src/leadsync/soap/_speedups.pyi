@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -15,5 +16,6 @@ def read_lead_records(
     plain: dict[str, Any],
     fields: dict[str, Any],
     max_chars: int,
+    plain_text: Callable[[str], Value],
 ) -> list[RecordParts | etree._Element]: ...
 def frees_records() -> bool: ...

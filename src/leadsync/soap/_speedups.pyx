@@ -1,16 +1,18 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Reads a parsed ``leadRecordList`` straight from libxml2's tree, in C.
+"""Accelerates ``leadsync.soap.record_reader.read_lead_records``, reading a parsed
+``leadRecordList`` straight from libxml2's tree, in C.
 
 The document was parsed by the one hardened parser (``leadsync.mktows.xml``); this only walks
 what it built, without making a Python object per element. It reads the shape nearly every
-client sends: unqualified children without attributes, text-only values. Anything else
-(a qualified or unknown child, ``xsi:nil``, mixed content) hands the element back so the
-general Python reader decides, which keeps one set of rules.
+client sends: unqualified children without attributes, text-only values, each attribute
+one attrName and one attrValue. Anything else (a qualified or unknown child, ``xsi:nil``,
+mixed content, an attribute of another shape, a name not spelled as a field) hands the
+element back to ``read_lead_record``, the definition, which decides. The property test in
+tests/soap/test_record_reader_property.py proves the two give equal records.
 
-Attributes named exactly as a plain text field (``FieldCatalogue.plain``) are stored in the
-record's ``typed`` dict as the sync stores them; the others stay (name, value) pairs for the
-sync's rules. A record naming an attribute the catalogue does not spell that way goes whole
-to the Python reader, so that the order of its attributes keeps deciding which one wins.
+Attributes named exactly as a plain text field (``FieldCatalogue.plain``) are typed with the
+one typing function the caller passes (``operations.fields.plain_text``) and kept in the
+record's ``typed`` dict; the others stay (name, value) pairs for the sync's rules.
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -188,19 +190,17 @@ cdef class _Names:
         return name
 
 
-cdef inline bint _maybe_blank(const char* raw) noexcept:
-    """Whether text starting so could be whitespace only (str.isspace decides then)."""
-    cdef unsigned char c = <unsigned char>raw[0]
-    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31 or c >= 128
-
-
-cdef bint _attributes(xmlNode* node, _Names names, list pairs, dict typed, bint* ok):
-    """Reads the attributes into ``pairs`` and ``typed``; False when a name is unknown."""
+cdef bint _attributes(
+    xmlNode* node, _Names names, object plain_text, list pairs, dict typed, bint* ok
+):
+    """Reads the attributes into ``pairs`` and ``typed``; False when a name is unknown.
+    ``ok`` is cleared for any shape but one attrName and one attrValue per attribute."""
     cdef xmlNode* attr = node.children
     cdef xmlNode* part
     cdef xmlNode* name_node
     cdef xmlNode* value_node
-    cdef bint has_name
+    cdef int name_count
+    cdef int value_count
     cdef const char* raw
     cdef str name
     cdef str value
@@ -209,7 +209,8 @@ cdef bint _attributes(xmlNode* node, _Names names, list pairs, dict typed, bint*
             if not _plain(attr):
                 ok[0] = False
                 return True
-            has_name = False
+            name_count = 0
+            value_count = 0
             name_node = NULL
             value_node = NULL
             part = attr.children
@@ -219,36 +220,34 @@ cdef bint _attributes(xmlNode* node, _Names names, list pairs, dict typed, bint*
                         ok[0] = False
                         return True
                     if strcmp(<const char*>part.name, "attrName") == 0:
-                        has_name = True
+                        name_count += 1
                         name_node = _text_node(part, ok)
                     elif strcmp(<const char*>part.name, "attrValue") == 0:
+                        value_count += 1
                         value_node = _text_node(part, ok)
                     if not ok[0]:
                         return True
                 part = part.next
-            if has_name and name_node is not NULL and name_node.content is not NULL:
-                raw = <const char*>name_node.content
-                name = names.get(raw, strlen(raw))
-                if name:
-                    if names.last == N_UNKNOWN:
-                        return False
-                    value = "" if value_node is NULL else _decode(<const char*>value_node.content)
-                    if names.last == N_PLAIN and len(value) <= names.max_chars:
-                        # What the sync stores for a plain text field: the text as sent,
-                        # None when blank.
-                        if not value or (
-                            _maybe_blank(<const char*>value_node.content) and value.isspace()
-                        ):
-                            typed[name] = None
-                        else:
-                            typed[name] = value
-                    else:
-                        pairs.append((name, value))
+            if name_count != 1 or value_count != 1 or name_node is NULL:
+                ok[0] = False
+                return True
+            raw = <const char*>name_node.content
+            name = names.get(raw, strlen(raw))
+            if not name:
+                ok[0] = False
+                return True
+            if names.last == N_UNKNOWN:
+                return False
+            value = "" if value_node is NULL else _decode(<const char*>value_node.content)
+            if names.last == N_PLAIN and len(value) <= names.max_chars:
+                typed[name] = plain_text(value)
+            else:
+                pairs.append((name, value))
         attr = attr.next
     return True
 
 
-cdef object _record(xmlNode* node, _Names names):
+cdef object _record(xmlNode* node, _Names names, object plain_text):
     """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes, typed), or None to read
     it in Python."""
     cdef bint ok = True
@@ -271,7 +270,7 @@ cdef object _record(xmlNode* node, _Names names):
                 # A later list replaces an earlier one, as in the Python reader.
                 pairs = []
                 typed = {}
-                if not _attributes(child, names, pairs, typed, &ok):
+                if not _attributes(child, names, plain_text, pairs, typed, &ok):
                     return None
             elif kind == K_EMAIL:
                 email = _text(child, &ok)
@@ -288,13 +287,18 @@ cdef object _record(xmlNode* node, _Names names):
 
 
 def read_lead_records(
-    cetree._Element record_list not None, dict plain, dict fields, Py_ssize_t max_chars
+    cetree._Element record_list not None,
+    dict plain,
+    dict fields,
+    Py_ssize_t max_chars,
+    object plain_text,
 ):
     """One entry per element child of ``record_list``: the record's parts as a tuple, or the
     element itself when it needs the general reader.
 
     ``plain`` and ``fields`` hold the exact names of the plain text fields and of every
-    field; a value of a plain text field longer than ``max_chars`` stays a pair.
+    field; a value of a plain text field longer than ``max_chars`` stays a pair, the others
+    are typed with ``plain_text``.
 
     Records read here are taken out of the tree and freed without the GIL: a batch's
     records are nearly all of its tree, and other calls need not wait while they are freed.
@@ -309,7 +313,7 @@ def read_lead_records(
     while node is not NULL:
         next_node = node.next
         if node.type == XML_ELEMENT_NODE:
-            parts = _record(node, names) if node._private is NULL else None
+            parts = _record(node, names, plain_text) if node._private is NULL else None
             if parts is None:
                 parts = cetree.elementFactory(record_list._doc, node)
             elif _free_node_list is not NULL:

@@ -8,7 +8,8 @@ from leadsync.model import SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync_lead import SyncLeadPolicy, sync_lead
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
-from leadsync.soap.leads import decode_lead_record, encode_sync_status
+from leadsync.soap.leads import encode_sync_status
+from leadsync.soap.record_reader import read_lead_record
 from leadsync.soap.records import LeadEncoder, child_text
 from leadsync.soap.writer import element, success
 
@@ -19,7 +20,8 @@ def sync_lead_handler(ctx: CallContext) -> CallOutcome:
     record_el = xml.child(params, "leadRecord")
     if record_el is None or xml.is_nil(record_el):
         raise LeadDetailRequired("Lead Detail Required: leadRecord is missing")
-    record = decode_lead_record(record_el)
+    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    record = read_lead_record(record_el, catalogue)
     cookie = (child_text(params, "marketoCookie") or "").strip()
     if cookie:
         record.cookie = cookie
@@ -31,7 +33,6 @@ def sync_lead_handler(ctx: CallContext) -> CallOutcome:
         failure_faults=settings.sync_lead_failure_faults,
         workspace=settings.workspace,
     )
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
     result = sync_lead(
         ctx.store,
         catalogue,
