@@ -22,7 +22,7 @@ from leadsync.mktows import xml
 from leadsync.operations.describe import describe
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync import SyncOptions, sync_leads
-from leadsync.soap.leads import decode_lead_records
+from leadsync.soap.record_reader import read_lead_records
 from leadsync.store.base import Store
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class LocalSync:
             try:
                 data = b"".join((b"<leadRecordList>", *batch.records, b"</leadRecordList>"))
                 record_list = xml.parse(data)
-                records = decode_lead_records(record_list, catalogue)
+                records = read_lead_records(record_list, catalogue)
                 result = sync_leads(self.store, catalogue, records, options)
             except MarketoError as error:
                 raise MktowsFault(error.code, f"{error.code} - {error.short}", str(error)) from None
