@@ -47,8 +47,15 @@ typecheck: install
 unit: install
 	$(PY) -m pytest
 
+# The whole suite, none of it skipped; then the SOAP semantics and the record reader again
+# with the C extension switched off, so both readers are held to the same tests.
+NO_SPEEDUPS_TESTS := tests/operations tests/mktows tests/wire/test_exact_text.py \
+	$(addprefix tests/soap/,test_record_reader.py test_sync_multiple_leads.py test_sync_lead.py \
+	test_characters.py test_bad_input.py test_tolerance.py)
+
 test: install system-deps postgres lint typecheck
-	$(PY) -m pytest
+	CI=$${CI:-1} $(PY) -m pytest --no-skips
+	CI=$${CI:-1} LEADSYNC_NO_SPEEDUPS=1 $(PY) -m pytest -q $(NO_SPEEDUPS_TESTS)
 
 # The SOAP endpoint's request parsing fuzzed far longer than `make test` does.
 fuzz: install

@@ -24,6 +24,28 @@ from inprocess import AppServer, app_on
 from support import Server, running_server
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-skips",
+        action="store_true",
+        help="fail the run if any test skips (make test: a fresh clone runs every test)",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not session.config.getoption("--no-skips") or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        reporter.write("\n")
+        reporter.write_sep(
+            "=", f"--no-skips: {len(skipped)} skipped, each must run (listed below)", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @contextmanager
 def _server_on(backend: str, tmp: Path) -> Iterator[Server]:
     if backend == "sqlite":
