@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
+from leadsync.mktows.escaping import first_not_xml
 from leadsync.model import FieldDef, FieldType, Value
 
 _S = FieldType.STRING
@@ -147,19 +148,31 @@ def plain_text(raw: str) -> str | None:
     return raw if raw and not raw.isspace() else None
 
 
+def check_characters(what: str, raw: str) -> None:
+    """Raise ValueError when ``raw`` holds a character XML 1.0 cannot carry: a stored value
+    must be readable by every SOAP client (docs/compatibility.md, "Characters"). A SOAP
+    request cannot hold one at all; other ways in (REST) are refused here."""
+    bad = first_not_xml(raw)
+    if bad is not None:
+        raise ValueError(f"value for {what} contains U+{ord(bad):04X}, which XML 1.0 cannot carry")
+
+
 def _to_string(fdef: FieldDef, raw: str) -> Value:
+    check_characters(fdef.name, raw)
     if len(raw) > STRING_MAX_CHARS:
         raise ValueError(f"value for {fdef.name} is longer than {STRING_MAX_CHARS} characters")
     return plain_text(raw)
 
 
 def _to_text(fdef: FieldDef, raw: str) -> Value:
+    check_characters(fdef.name, raw)
     if len(raw) > TEXT_MAX_BYTES // 4 and len(raw.encode("utf-8")) > TEXT_MAX_BYTES:
         raise ValueError(f"value for {fdef.name} is longer than {TEXT_MAX_BYTES} bytes")
     return plain_text(raw)
 
 
 def _to_email(fdef: FieldDef, raw: str) -> Value:
+    check_characters(fdef.name, raw)
     text = raw.strip()
     if not text:
         return None

@@ -27,6 +27,7 @@ from leadsync.operations.activities import change_activities, new_lead_activitie
 from leadsync.operations.fields import (
     CONVERTERS,
     FieldCatalogue,
+    check_characters,
     convert,
 )
 from leadsync.store.base import LeadWriter, Store, email_key
@@ -209,6 +210,14 @@ def _prepare(
             if isinstance(key_email, str):
                 item.key_email = key_email
                 item.key_email_key = email_key(key_email)
+    if record.foreign_sys_person_id:
+        try:
+            check_characters("ForeignSysPersonId", record.foreign_sys_person_id)
+        except ValueError as exc:
+            errors.append(str(exc))
+            if item.reason is None:
+                item.reason = SkipReason.INVALID_VALUE
+                item.subject = ("ForeignSysPersonId", record.foreign_sys_person_id)
     if record.foreign_sys_type:
         fsp_type = _FSP_TYPES.get(record.foreign_sys_type.strip().casefold())
         if fsp_type is None:
