@@ -49,7 +49,8 @@ class LeadsyncError(RuntimeError):
 
 @dataclass
 class LeadsyncServer:
-    """A running ``leadsync serve`` and the API user to call it with."""
+    """A running ``leadsync serve``, the API user to call its SOAP API with and the service
+    (client id and secret) to call its REST API with."""
 
     base_url: str
     user_id: str
@@ -58,6 +59,8 @@ class LeadsyncServer:
     admin_token: str
     log_path: Path
     process: subprocess.Popen[bytes] = field(repr=False)
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -67,6 +70,16 @@ class LeadsyncServer:
     @property
     def wsdl_url(self) -> str:
         return self.endpoint + "?WSDL"
+
+    @property
+    def rest_url(self) -> str:
+        """The REST base URL, as Marketo's would be ``https://xxx.mktorest.com/rest``."""
+        return f"{self.base_url}/rest"
+
+    @property
+    def identity_url(self) -> str:
+        """The identity base URL; tokens come from ``{identity_url}/oauth/token``."""
+        return f"{self.base_url}/identity"
 
     # -- signing --------------------------------------------------------------------------
     def auth_header(self, timestamp: str | None = None) -> dict[str, str]:
@@ -221,13 +234,29 @@ def start_server(
     *flags: str,
     user_id: str = "leadsync_test_user",
     encryption_key: str | None = None,
+    client_id: str = "leadsync-test-client",
+    client_secret: str | None = None,
+    database_url: str | None = None,
 ) -> LeadsyncServer:
-    """Start ``leadsync serve`` on a new SQLite database in ``folder`` and wait until it
-    answers. Stop it with ``stop()``."""
+    """Start ``leadsync serve`` on a new SQLite database in ``folder`` (or on the empty
+    database ``database_url`` names) and wait until it answers. Stop it with ``stop()``."""
     folder.mkdir(parents=True, exist_ok=True)
-    database_url = f"sqlite:///{folder / 'leadsync.db'}"
+    database_url = database_url or f"sqlite:///{folder / 'leadsync.db'}"
     key = encryption_key or secrets.token_hex(20)
+    secret = client_secret or secrets.token_hex(16)
     _add_user(database_url, user_id, key)
+    _leadsync_cli(
+        "services",
+        "add",
+        "tests",
+        "--client-id",
+        client_id,
+        "--client-secret",
+        secret,
+        "--database",
+        database_url,
+        what="the REST API service",
+    )
     token = secrets.token_urlsafe(24)
     env = {**_clean_env(), "LEADSYNC_ADMIN_TOKEN": token}
     for _attempt in range(3):
@@ -245,7 +274,15 @@ def start_server(
                 env=env,
             )
         server = LeadsyncServer(
-            f"http://127.0.0.1:{port}", user_id, key, database_url, token, log_path, process
+            f"http://127.0.0.1:{port}",
+            user_id,
+            key,
+            database_url,
+            token,
+            log_path,
+            process,
+            client_id,
+            secret,
         )
         if _wait_until_up(server):
             return server
@@ -255,18 +292,28 @@ def start_server(
 
 
 def _add_user(database_url: str, user_id: str, key: str) -> None:
+    _leadsync_cli(
+        "users",
+        "add",
+        user_id,
+        "--encryption-key",
+        key,
+        "--database",
+        database_url,
+        what="the API user",
+    )
+
+
+def _leadsync_cli(*args: str, what: str) -> None:
     done = subprocess.run(
-        [
-            *(sys.executable, "-m", "leadsync.cli", "users", "add", user_id),
-            *("--encryption-key", key, "--database", database_url),
-        ],
+        [sys.executable, "-m", "leadsync.cli", *args],
         capture_output=True,
         text=True,
         env=_clean_env(),
         timeout=60,
     )
     if done.returncode != 0:
-        raise LeadsyncError(f"could not create the API user: {done.stderr.strip()}")
+        raise LeadsyncError(f"could not create {what}: {done.stderr.strip()}")
 
 
 def _wait_until_up(server: LeadsyncServer) -> bool:
