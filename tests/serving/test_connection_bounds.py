@@ -121,3 +121,12 @@ def test_stalled_bodies_keep_memory_bounded(tmp_path: Path) -> None:
                 sock.close()
         assert peak - before < 250 * MIB, (before, peak)
         assert peak < 300 * MIB
+
+
+def test_worker_processes_have_the_bounds_too(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--workers", "2", env=ENV) as srv:
+        for _ in range(4):  # connections spread over both workers
+            with connect(srv) as sock:
+                took, got = seconds_until_closed(sock)
+            assert got.startswith(b"HTTP/1.1 408")
+            assert took < 1 + MARGIN

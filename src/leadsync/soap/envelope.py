@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -36,10 +37,51 @@ UNDECIDED = Undecided()
 def read_credentials(data: bytes | bytearray) -> Credentials | Undecided | None:
     """The AuthenticationHeader's credentials, read before the Body is parsed.
 
-    The document is fed to an incremental parser a few KiB at a time, only until the Header
-    ends or the Body starts, so an unauthenticated caller costs no more than reading its
-    bytes: a huge or hostile Body is never built into a tree before the signature is checked.
+    Only the document's start is read, until the Header ends or the Body starts, so an
+    unauthenticated caller costs no more than reading its bytes: a huge or hostile Body is
+    never built into a tree before the signature is checked.
     """
+    header = _header_alone(data)
+    if header is not None:
+        return _credentials(header)
+    return _read_credentials_incrementally(data)
+
+
+# The Envelope's start tag (after an optional BOM, XML declaration and comments), and the
+# end tag of an element named Header in any or no prefix.
+_ROOT_NAME = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)[\s/>]",
+    re.DOTALL,
+)
+_HEADER_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?Header\s*>")
+
+
+def _header_alone(data: bytes | bytearray) -> etree._Element | None:
+    """The Header of the usual envelope, parsed on its own with the one parser: the bytes up
+    to the Header's end tag, closed with the Envelope's. Anything unusual (no such end tag
+    within the limit, a Body before it, text the cut makes malformed) is None, and the
+    incremental reader decides; so this only makes the common case cheap."""
+    root_name = _ROOT_NAME.match(data, 0, HEAD_LIMIT)
+    end = _HEADER_END.search(data, 0, HEAD_LIMIT)
+    if root_name is None or end is None:
+        return None
+    try:
+        root = xml.parse(bytes(data[: end.end()]) + b"</" + root_name.group(1) + b">")
+    except xml.XmlRefused:
+        return None
+    if root.tag != ENVELOPE:
+        return None
+    parts = list(xml.children(root))
+    if not parts or parts[-1].tag != HEADER:
+        return None
+    if any(part.tag in (HEADER, BODY) for part in parts[:-1]):
+        return None
+    return parts[-1]
+
+
+def _read_credentials_incrementally(data: bytes | bytearray) -> Credentials | Undecided | None:
+    """``read_credentials`` for any document: fed to an incremental parser a few KiB at a
+    time, only until the Header ends or the Body starts."""
     parser = xml.pull_parser(("start", "end"))
     root: etree._Element | None = None
     try:
