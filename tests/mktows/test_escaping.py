@@ -7,7 +7,13 @@ import pytest
 from lxml import etree
 
 from leadsync.mktows import xml
-from leadsync.mktows.escaping import NotXmlCharacter, esc, esc_diagnostic, needs_escaping
+from leadsync.mktows.escaping import (
+    NotXmlCharacter,
+    esc,
+    esc_attribute,
+    esc_diagnostic,
+    needs_escaping,
+)
 
 # XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 NOT_CARRIED = [
@@ -77,3 +83,18 @@ def test_a_parser_would_refuse_what_esc_refuses() -> None:
     for char in NOT_CARRIED[:29]:
         with pytest.raises(etree.XMLSyntaxError):
             etree.fromstring(f"<v>&#{ord(char)};</v>".encode())
+
+
+@pytest.mark.parametrize(
+    "value", ["a\tb\nc\r\nd\re", " <&>\"' ", "plain", "😀\u0085\u2028", "", "&amp;"]
+)
+def test_attribute_values_round_trip_exactly_in_either_quotes(value: str) -> None:
+    for quote in "\"'":
+        root = xml.parse(f"<v a={quote}{esc_attribute(value)}{quote}/>".encode())
+        assert root.get("a") == value
+
+
+@pytest.mark.parametrize("char", NOT_CARRIED)
+def test_attribute_values_refuse_what_xml_cannot_carry(char: str) -> None:
+    with pytest.raises(NotXmlCharacter, match=f"U\\+{ord(char):04X}"):
+        esc_attribute(f"a{char}")

@@ -2,8 +2,9 @@
 
 Every character XML 1.0 can carry is written so that a conforming parser hands back exactly
 that character. Tab and newline need nothing in element content (only attribute values are
-normalised, and no value is ever written into an attribute). A carriage return does: a
-parser folds a raw ``\\r`` (and ``\\r\\n``) into ``\\n``, so it is written ``&#13;``.
+normalised, and ``esc_attribute`` writes them as references for attribute values). A
+carriage return does: a parser folds a raw ``\\r`` (and ``\\r\\n``) into ``\\n``, so
+it is written ``&#13;``.
 
 Characters XML 1.0 cannot carry at all (most C0 controls, lone surrogates, U+FFFE, U+FFFF)
 are refused with ``NotXmlCharacter``, never dropped: each side decides what a refusal means
@@ -40,6 +41,31 @@ def esc(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     )
+
+
+_ATTRIBUTE_SPECIAL = re.compile("[&<>\"'\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTRIBUTE_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&apos;",
+    # A parser turns each of these into a space in an attribute value; a reference keeps it.
+    "\t": "&#9;",
+    "\n": "&#10;",
+    "\r": "&#13;",
+}
+
+
+def esc_attribute(text: str) -> str:
+    """``text`` as an attribute value, in either quotes. Raises NotXmlCharacter for a
+    character XML 1.0 cannot carry."""
+    if _ATTRIBUTE_SPECIAL.search(text) is None:
+        return text
+    bad = _NOT_XML.search(text)
+    if bad is not None:
+        raise NotXmlCharacter(bad.group())
+    return _ATTRIBUTE_SPECIAL.sub(lambda m: _ATTRIBUTE_ESCAPES[m.group()], text)
 
 
 def needs_escaping(text: str) -> bool:

@@ -14,11 +14,10 @@ attribute order) and costs nothing per request.
 from __future__ import annotations
 
 import functools
-import re
 from importlib import resources
 
-from lxml import etree
-
+from leadsync.mktows import xml
+from leadsync.mktows.escaping import NotXmlCharacter, esc_attribute
 from leadsync.mktows.ns import WSDL
 
 __all__ = ["render_wsdl", "wsdl_operations"]
@@ -26,17 +25,9 @@ __all__ = ["render_wsdl", "wsdl_operations"]
 _PLACEHOLDER = "{{SOAP_ADDRESS}}"
 _TEMPLATE_NAME = "mktows.wsdl"
 
-# Characters XML 1.0 cannot carry at all, plus tab, CR and LF: an attribute value keeps
-# those only as character references, and a URL has no business containing them anyway.
-_NOT_IN_ADDRESS = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
-
-_ATTRIBUTE_ESCAPES = (
-    ("&", "&amp;"),  # first, so the entities added below are not escaped twice
-    ("<", "&lt;"),
-    (">", "&gt;"),
-    ('"', "&quot;"),
-    ("'", "&apos;"),
-)
+# A URL has no business containing a tab or a line end; the kit's escaping refuses anything
+# else XML 1.0 cannot carry.
+_NOT_IN_ADDRESS = ("\t", "\n", "\r")
 
 
 @functools.cache
@@ -55,12 +46,6 @@ def _template_halves() -> tuple[bytes, bytes]:
     return head.encode("utf-8"), tail.encode("utf-8")
 
 
-def _escape_attribute(value: str) -> str:
-    for raw, entity in _ATTRIBUTE_ESCAPES:
-        value = value.replace(raw, entity)
-    return value
-
-
 def render_wsdl(address: str) -> bytes:
     """The WSDL as UTF-8 bytes, with ``address`` as the port's ``soap:address`` location.
 
@@ -68,19 +53,22 @@ def render_wsdl(address: str) -> bytes:
     a hostile ``Host`` header cannot break the document. Raises ``ValueError`` if it holds a
     control character or anything else XML 1.0 cannot represent.
     """
-    bad = _NOT_IN_ADDRESS.search(address)
-    if bad is not None:
-        raise ValueError(f"SOAP address contains an invalid character: {bad.group()!r}")
+    try:
+        bad = next((c for c in address if c in _NOT_IN_ADDRESS), None)
+        if bad is not None:
+            raise NotXmlCharacter(bad)
+        escaped = esc_attribute(address)
+    except NotXmlCharacter as exc:
+        raise ValueError(f"SOAP address contains an invalid character: {exc.char!r}") from None
     head, tail = _template_halves()
-    return b"".join((head, _escape_attribute(address).encode("utf-8"), tail))
+    return b"".join((head, escaped.encode("utf-8"), tail))
 
 
 @functools.cache
 def _operations() -> tuple[str, ...]:
-    # The template is our own package data, not client input, but it is parsed as strictly
-    # as anything else: no DTD, no entities, no network.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(_template().encode("utf-8"), parser=parser)
+    # The template is our own package data, not client input, but it goes through the one
+    # hardened parser like anything else: no DTD, no entities, no network.
+    root = xml.parse(_template().encode("utf-8"))
     # The portType, not the binding, is what clients turn into methods.
     names = root.xpath(
         "/wsdl:definitions/wsdl:portType/wsdl:operation/@name", namespaces={"wsdl": WSDL}
