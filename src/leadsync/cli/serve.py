@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
@@ -13,12 +16,17 @@ import click
 from leadsync.cli import main
 from leadsync.cli.common import new_encryption_key, new_user_id
 from leadsync.cli.serve_options import serve_options, settings_from_flags
+from leadsync.cli.serve_start import StartFailed, listen
 from leadsync.config import Settings
+from leadsync.errors import StoreError
 from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
 from leadsync.operations.identity import create_service
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
+
+#: uvicorn's own code for a server that did not start once the socket was bound.
+EXIT_UVICORN_FAILED = 3
 
 
 @main.command()
@@ -27,11 +35,22 @@ def serve(no_migrate: bool, **flags: object) -> None:
     """Run the server: the SOAP API, the REST API and the admin API."""
     settings = settings_from_flags(flags)
     configure_logging(settings.log_level, settings.log_format)
-    store = open_store(
-        settings.database_url,
-        migrate=not no_migrate,
-        wait_seconds=settings.database_wait_seconds,
-    )
+    # Listening and the database come first: what fails there fails before any line
+    # says the server is up.
+    sock = listen(settings.host, settings.port)
+    try:
+        store = open_store(
+            settings.database_url,
+            migrate=not no_migrate,
+            wait_seconds=settings.database_wait_seconds,
+        )
+    except StoreError as exc:
+        sock.close()
+        raise StartFailed(str(exc)) from None
+    except BaseException:
+        sock.close()
+        raise
+    settings = replace(settings, port=sock.getsockname()[1])
     try:
         if not store.list_users():
             user_id, key = new_user_id(), new_encryption_key()
@@ -47,6 +66,7 @@ def serve(no_migrate: bool, **flags: object) -> None:
         notes = prepare(store, settings, wsdl_operations())
     except BaseException:
         store.close()
+        sock.close()
         raise
     click.echo(f"Database: {settings.database_url}")
     click.echo(
@@ -62,7 +82,7 @@ def serve(no_migrate: bool, **flags: object) -> None:
             "Note: the WSDL's address follows each request's Host header; set --public-url to"
             " the address clients should use."
         )
-    _run(settings, store)
+    _run(settings, store, sock)
 
 
 def _loopback(host: str) -> bool:
@@ -73,8 +93,9 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
 
 
-def _run(settings: Settings, store: object) -> None:
+def _run(settings: Settings, store: object, sock: socket.socket) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from leadsync.app import connection_limits, create_app, tune_gc
     from leadsync.serving.protocol import BoundedHttpToolsProtocol, use_limits
@@ -99,15 +120,22 @@ def _run(settings: Settings, store: object) -> None:
         store.close()
         # Worker processes build their app from the environment, so pass every setting on;
         # secret ones through a private file rather than the environment.
-        with workers_environment(settings, os.environ), _metrics_dir():
+        with workers_environment(settings, os.environ), _metrics_dir(), sock:
             target = "leadsync.app:app_from_env"
-            uvicorn.run(target, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+            config = uvicorn.Config(target, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+            with suppress(KeyboardInterrupt):
+                Multiprocess(config, sockets=[sock]).run()
         return
     assert isinstance(store, Store)
     app = create_app(settings, store)
     tune_gc()
-    uvicorn.run(app, **common)  # type: ignore[arg-type]
+    # On the socket bound before the endpoint was printed.
+    server = uvicorn.Server(uvicorn.Config(app, **common))  # type: ignore[arg-type]
+    with sock, suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
     store.close()
+    if not server.started:
+        sys.exit(EXIT_UVICORN_FAILED)
 
 
 @contextmanager
