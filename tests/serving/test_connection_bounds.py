@@ -121,6 +121,11 @@ def test_stalled_bodies_keep_memory_bounded(tmp_path: Path) -> None:
                 sock.close()
         assert peak - before < 250 * MIB, (before, peak)
         assert peak < 300 * MIB
+        # Once the connections are gone, so is the memory their bodies held.
+        deadline = time.monotonic() + 20
+        while rss_bytes(srv) - before > 60 * MIB and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rss_bytes(srv) - before < 60 * MIB, (before, rss_bytes(srv))
 
 
 def test_worker_processes_have_the_bounds_too(tmp_path: Path) -> None:

@@ -280,6 +280,9 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
             return Response(render_fault(error), status_code=500, media_type=_XML)
         except ClientGone:
             log.info("client closed its connection before its request arrived")
+            if _declared_length(request) >= TRIM_AFTER_BYTES:
+                # What it sent was buffered, and is free now: give it back.
+                await anyio.to_thread.run_sync(release_memory)
             return Response(status_code=400)
         if limiter is None:
             limiter = anyio.CapacityLimiter(service.threads)
@@ -291,6 +294,11 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
         return Response(body, status_code=status, media_type=_XML)
 
     return endpoint
+
+
+def _declared_length(request: Request) -> int:
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else 0
 
 
 def _address(request: Request, settings: Settings) -> str:
