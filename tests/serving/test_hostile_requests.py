@@ -103,3 +103,19 @@ def test_head_is_get_without_a_body(server: Server) -> None:
     assert wsdl.content == b""
     assert wsdl.headers["content-type"].startswith("text/xml")
     assert httpx.head(server.endpoint).status_code == 405
+
+
+def test_bodies_beyond_the_in_flight_budget_wait_then_get_20024(tmp_path: Path) -> None:
+    env = {
+        "LEADSYNC_MAX_BODY_BYTES_IN_FLIGHT": str(MIB),
+        "LEADSYNC_BODY_WAIT_SECONDS": "1",
+        "LEADSYNC_BODY_TIMEOUT_SECONDS": "30",
+    }
+    with running_server(tmp_path, env=env) as srv, connect(srv) as holder:
+        # One body takes the whole budget and stalls half-way.
+        holder.sendall(f"{HEAD}Content-Length: {MIB}\r\n\r\n".encode() + b"<" * 1000)
+        started = time.monotonic()
+        got = fault(srv.post(envelope("getLead", "<leadKey/>")))
+        took = time.monotonic() - started
+        assert got.code == 20024
+        assert 0.5 < took < 5
