@@ -10,6 +10,7 @@ from lxml import etree
 from leadsync.client import Lead, MktowsFault, ProtocolError, RateLimiter, SyncStatus, envelopes
 from leadsync.client.batching import Batcher, split
 from leadsync.client.envelopes import RecordError
+from leadsync.mktows.codes import FaultCode
 from leadsync.mktows.signing import sign, timestamp
 
 DEMO_USER = "demo17_1_809934544BFABAE58E5D27"
@@ -108,11 +109,17 @@ def test_fault_is_read_by_its_code() -> None:
     with pytest.raises(MktowsFault) as caught:
         envelopes.success(FAULT, "getLead", 500)
     fault = caught.value
+    assert fault.code is FaultCode.LEAD_NOT_FOUND
     assert fault.code == 20103
     assert fault.faultcode == "SOAP-ENV:Client"
     assert fault.message == "No lead found with EMAIL = rufus@marketo.com (20103)"
     assert not fault.retryable
     assert not fault.fatal
+    # A code outside Marketo's catalogue stays a plain number.
+    with pytest.raises(MktowsFault) as caught:
+        envelopes.success(FAULT.replace(b"20103", b"29999"), "getLead", 500)
+    assert type(caught.value.code) is int
+    assert caught.value.code == 29999
 
 
 SYNC_RESPONSE = b"""<?xml version="1.0" encoding="UTF-8"?>

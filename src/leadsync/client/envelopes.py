@@ -25,6 +25,7 @@ from leadsync.client.models import (
     SyncStatus,
 )
 from leadsync.mktows import xml
+from leadsync.mktows.codes import FaultCode
 from leadsync.mktows.escaping import NotXmlCharacter, esc
 from leadsync.mktows.ns import BODY, ENVELOPE, MKTOWS, SOAP_ENV, XSI, XSI_NIL, qn
 from leadsync.mktows.signing import signed_header
@@ -246,6 +247,9 @@ def body_element(data: bytes, http_status: int) -> etree._Element:
     return first
 
 
+_KNOWN_CODES = frozenset(int(code) for code in FaultCode)
+
+
 def read_fault(fault: etree._Element, http_status: int) -> MktowsFault:
     faultstring = (xml.text(xml.child(fault, "faultstring")) or "").strip()
     faultcode = (xml.text(xml.child(fault, "faultcode")) or "").strip()
@@ -260,6 +264,8 @@ def read_fault(fault: etree._Element, http_status: int) -> MktowsFault:
         head = faultstring.split(" ", 1)[0]
         if head.isdigit():
             code = int(head)
+    if code in _KNOWN_CODES:
+        code = FaultCode(code)
     return MktowsFault(code, faultstring, message, faultcode=faultcode, http_status=http_status)
 
 
