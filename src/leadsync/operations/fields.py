@@ -103,6 +103,10 @@ class FieldCatalogue:
             f.rest_name or f.name: f for f in self.fields.values() if f.rest_name or f.custom
         }
         self._rest_folded = {name.casefold(): f for name, f in self.rest.items()}
+        #: The plain text fields (PLAIN_STRING_TYPES) by REST name, but Email.
+        self.rest_plain: dict[str, FieldDef] = {
+            name: f for name, f in self.rest.items() if f.type in PLAIN_STRING_TYPES
+        }
         #: The fields among those whose text is stored as sent (see PLAIN_STRING_TYPES).
         self.plain: dict[str, FieldDef] = {
             name: f for name, f in self.exact.items() if f.type in PLAIN_STRING_TYPES

@@ -12,8 +12,9 @@ from typing import Any
 
 from leadsync.clock import Clock
 from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
+from leadsync.mktows.escaping import first_not_xml
 from leadsync.model import Attribute, LeadInput, RecordStatus, SkipReason, SyncOutcome
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue, plain_text
 from leadsync.operations.rest_leads import DEFAULT_PARTITION
 from leadsync.operations.sync import SyncAction, SyncOptions, UnknownAttributePolicy, sync_leads
 from leadsync.store.base import Store
@@ -113,59 +114,84 @@ def sync(
 def _lead_input(
     catalogue: FieldCatalogue, record: Any, action: SyncAction, lookup: str
 ) -> LeadInput:
-    if not isinstance(record, dict):
+    if type(record) is not dict:
         return LeadInput(decode_error="a record must be a JSON object")
     item = LeadInput()
     attributes: list[Attribute] = []
-    keyed = action is not SyncAction.CREATE_DUPLICATE
+    # Text for plain text fields is typed here, as the SOAP record reader does (the sync
+    # applies ``typed`` first, then ``attributes``); everything else goes through the sync's
+    # converters.
+    typed = item.typed
+    plain = catalogue.rest_plain
     for name, value in record.items():
-        if not isinstance(name, str):
+        fdef = plain.get(name)
+        if (
+            fdef is not None
+            and type(value) is str
+            and len(value) <= STRING_MAX_CHARS
+            and first_not_xml(value) is None
+        ):
+            typed[fdef.name] = plain_text(value)
             continue
-        text = _text(value)
-        if text is None:
-            item.decode_error = f"Invalid value for field '{name}'"
-            item.decode_reason = SkipReason.INVALID_VALUE
+        if not _one_field(catalogue, item, attributes, name, value, action, lookup):
             return item
-        key = _LOOKUP_FOLDED.get(name.casefold())
-        if key == "id":
-            if lookup != "id" or action is not SyncAction.UPDATE_ONLY:
-                item.decode_error = "id may only be given with lookupField id and updateOnly"
-                item.decode_reason = SkipReason.INVALID_VALUE
-                return item
-            if not text.strip().isdigit() or not 0 < int(text) < 2**63:
-                item.decode_error = f"Invalid value for field 'id' and value '{text}'"
-                item.decode_reason = SkipReason.INVALID_VALUE
-                return item
-            item.id = int(text)
-            continue
-        if key == "email":
-            attributes.append(("Email", text))
-            if lookup == "email" and keyed:
-                item.email = text.strip() or None
-            continue
-        if key == "cookies":
-            if lookup == "cookies" and keyed:
-                item.cookie = text.strip() or None
-            continue
-        if key == "fsp":
-            if _LOOKUPS[lookup] == "fsp" and name.casefold() == lookup.casefold() and keyed:
-                item.foreign_sys_person_id = text.strip() or None
-                item.foreign_sys_type = "SFDC"
-            continue
-        if name.casefold() in _READ_ONLY:
-            continue
+    item.attributes = attributes
+    if action is not SyncAction.CREATE_DUPLICATE and _missing_lookup(item, lookup):
+        item.decode_error = f"Value for lookup field '{lookup}' not found"
+        item.decode_reason = SkipReason.INVALID_VALUE
+    return item
+
+
+def _one_field(
+    catalogue: FieldCatalogue,
+    item: LeadInput,
+    attributes: list[Attribute],
+    name: Any,
+    value: Any,
+    action: SyncAction,
+    lookup: str,
+) -> bool:
+    """Take one field of a record into ``item``; False when it makes the record invalid
+    (``item.decode_error`` says why)."""
+    if not isinstance(name, str):
+        return True
+    text = _text(value)
+    if text is None:
+        item.decode_error = f"Invalid value for field '{name}'"
+        item.decode_reason = SkipReason.INVALID_VALUE
+        return False
+    keyed = action is not SyncAction.CREATE_DUPLICATE
+    key = _LOOKUP_FOLDED.get(name.casefold())
+    if key == "id":
+        if lookup != "id" or action is not SyncAction.UPDATE_ONLY:
+            item.decode_error = "id may only be given with lookupField id and updateOnly"
+            item.decode_reason = SkipReason.INVALID_VALUE
+            return False
+        if not text.strip().isdigit() or not 0 < int(text) < 2**63:
+            item.decode_error = f"Invalid value for field 'id' and value '{text}'"
+            item.decode_reason = SkipReason.INVALID_VALUE
+            return False
+        item.id = int(text)
+    elif key == "email":
+        attributes.append(("Email", text))
+        if lookup == "email" and keyed:
+            item.email = text.strip() or None
+    elif key == "cookies":
+        if lookup == "cookies" and keyed:
+            item.cookie = text.strip() or None
+    elif key == "fsp":
+        if _LOOKUPS[lookup] == "fsp" and name.casefold() == lookup.casefold() and keyed:
+            item.foreign_sys_person_id = text.strip() or None
+            item.foreign_sys_type = "SFDC"
+    elif name.casefold() not in _READ_ONLY:
         fdef = catalogue.by_rest_name(name)
         if fdef is None:
             item.decode_error = f"Field '{name}' not found"
             item.decode_reason = SkipReason.UNKNOWN_FIELD
             item.attributes = [(name, "")]
-            return item
+            return False
         attributes.append((fdef.name, text))
-    item.attributes = attributes
-    if keyed and _missing_lookup(item, lookup):
-        item.decode_error = f"Value for lookup field '{lookup}' not found"
-        item.decode_reason = SkipReason.INVALID_VALUE
-    return item
+    return True
 
 
 def _missing_lookup(item: LeadInput, lookup: str) -> bool:
