@@ -75,3 +75,17 @@ def test_a_pull_parser_expands_no_entity_and_refuses_a_dtd() -> None:
     assert all(el.text in (None, "") for _, el in events)
     with pytest.raises(xml.XmlRefused):
         xml.refuse_dtd(root)
+
+
+def test_whole_numbers_are_read_and_blanks_are_none() -> None:
+    root = xml.parse(
+        b'<r xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><a> 42 </a><b/>'
+        b'<c xsi:nil="true"/><d>4.2</d><e>-7</e></r>'
+    )
+    assert xml.int_text(xml.child(root, "a")) == 42
+    assert xml.int_text(xml.child(root, "b")) is None
+    assert xml.int_text(xml.child(root, "c")) is None
+    assert xml.int_text(xml.child(root, "missing")) is None
+    assert xml.int_text(xml.child(root, "e")) == -7
+    with pytest.raises(ValueError, match="4.2"):
+        xml.int_text(xml.child(root, "d"))

@@ -220,13 +220,11 @@ def parse(data: bytes) -> etree._Element:
 
 
 def _int(el: etree._Element | None) -> int | None:
-    text = xml.text(el)
-    if text is None or not text.strip():
-        return None
     try:
-        return int(text.strip())
+        return xml.int_text(el)
     except ValueError:
-        raise ProtocolError(f"expected an integer in <{xml.local(el)}>: {text!r}") from None  # type: ignore[arg-type]
+        name = xml.local(el) if el is not None else ""
+        raise ProtocolError(f"expected an integer in <{name}>: {xml.text(el)!r}") from None
 
 
 def _bool(el: etree._Element | None) -> bool:

@@ -150,3 +150,12 @@ def text(el: etree._Element | None) -> str | None:
     if is_nil(el):
         return None
     return "".join(str(part) for part in el.itertext())
+
+
+def int_text(el: etree._Element | None) -> int | None:
+    """The element's text as a whole number; None when absent, nil or blank. Raises
+    ValueError when it is not one (each side says so in its own way)."""
+    value = text(el)
+    if value is None or not (value := value.strip()):
+        return None
+    return int(value)

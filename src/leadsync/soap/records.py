@@ -56,13 +56,11 @@ def datetime_value(el: etree._Element | None, name: str) -> datetime | None:
 
 
 def int_value(el: etree._Element | None, name: str) -> int | None:
-    text = xml.text(el)
-    if text is None or not text.strip():
-        return None
     try:
-        return int(text.strip())
+        return xml.int_text(el)
     except ValueError:
-        raise BadParameter(f"{name} must be a whole number, not {text.strip()!r}") from None
+        given = (xml.text(el) or "").strip()
+        raise BadParameter(f"{name} must be a whole number, not {given!r}") from None
 
 
 def _xsi_type(el: etree._Element) -> str | None:
