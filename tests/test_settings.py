@@ -22,6 +22,8 @@ CHANGED: dict[str, Any] = {
     "host": "0.0.0.0",
     "port": 9090,
     "public_url": "https://leads.example.com",
+    "ssl_certfile": "/etc/leadsync/cert.pem",
+    "ssl_keyfile": "/etc/leadsync/key.pem",
     "workers": 3,
     "threads": 6,
     "max_body_bytes": 4096,
@@ -149,6 +151,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         monkeypatch.delenv(f"LEADSYNC_{name.upper()}", raising=False)
     given = flags(
         *("--host", "0.0.0.0", "--port", "9090", "--public-url", "https://leads.example.com"),
+        *("--ssl-certfile", "/etc/leadsync/cert.pem", "--ssl-keyfile", "/etc/leadsync/key.pem"),
         *("--workers", "3", "--threads", "6", "--max-body-bytes", "4096"),
         *("--log-level", "debug", "--log-format", "json"),
         *("--database", "sqlite:////tmp/elsewhere.db"),

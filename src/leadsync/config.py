@@ -135,6 +135,18 @@ class Settings:
         flag="--public-url",
         shown_default="the request's URL",
     )
+    ssl_certfile: str = setting(
+        "",
+        "TLS certificate (PEM) to serve HTTPS with; empty: plain HTTP.",
+        flag="--ssl-certfile",
+        metavar="PATH",
+    )
+    ssl_keyfile: str = setting(
+        "",
+        "Private key (PEM) of --ssl-certfile, when the certificate's file does not hold it.",
+        flag="--ssl-keyfile",
+        metavar="PATH",
+    )
     workers: int = setting(1, "Worker processes.", flag="--workers", minimum=1, maximum=64)
     threads: int = setting(
         # A call is mostly Python, which runs one thread at a time, so past a couple of calls

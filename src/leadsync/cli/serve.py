@@ -16,7 +16,7 @@ import click
 from leadsync.cli import main
 from leadsync.cli.common import new_encryption_key, new_user_id
 from leadsync.cli.serve_options import serve_options, settings_from_flags
-from leadsync.cli.serve_start import StartFailed, listen
+from leadsync.cli.serve_start import StartFailed, check_tls, listen
 from leadsync.config import Settings
 from leadsync.errors import StoreError
 from leadsync.limits.startup import prepare
@@ -37,6 +37,7 @@ def serve(no_migrate: bool, **flags: object) -> None:
     configure_logging(settings.log_level, settings.log_format)
     # Listening and the database come first: what fails there fails before any line
     # says the server is up.
+    check_tls(settings.ssl_certfile, settings.ssl_keyfile)
     sock = listen(settings.host, settings.port)
     try:
         store = open_store(
@@ -69,12 +70,12 @@ def serve(no_migrate: bool, **flags: object) -> None:
         sock.close()
         raise
     click.echo(f"Database: {settings.database_url}")
-    click.echo(
-        f"SOAP endpoint: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2"
-    )
-    click.echo(f"WSDL: http://{_display_host(settings.host)}:{settings.port}/soap/mktows/2_2?WSDL")
-    click.echo(f"REST base URL: http://{_display_host(settings.host)}:{settings.port}/rest")
-    click.echo(f"REST identity URL: http://{_display_host(settings.host)}:{settings.port}/identity")
+    base = f"{'https' if settings.ssl_certfile else 'http'}://{_display_host(settings.host)}"
+    base += f":{settings.port}"
+    click.echo(f"SOAP endpoint: {base}/soap/mktows/2_2")
+    click.echo(f"WSDL: {base}/soap/mktows/2_2?WSDL")
+    click.echo(f"REST base URL: {base}/rest")
+    click.echo(f"REST identity URL: {base}/identity")
     for note in notes:
         click.echo(note)
     if not settings.public_url and not _loopback(settings.host):
@@ -112,6 +113,9 @@ def _run(settings: Settings, store: object, sock: socket.socket) -> None:
         "http": BoundedHttpToolsProtocol,
         "timeout_keep_alive": settings.keep_alive_seconds,
     }
+    if settings.ssl_certfile:
+        common["ssl_certfile"] = settings.ssl_certfile
+        common["ssl_keyfile"] = settings.ssl_keyfile or None
     if settings.log_format == "json":
         # uvicorn's own records then reach the JSON handler instead of its text ones.
         common["log_config"] = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 
 import click
 
@@ -14,6 +15,23 @@ EXIT_START_FAILED = 2
 
 class StartFailed(click.ClickException):
     exit_code = EXIT_START_FAILED
+
+
+def check_tls(certfile: str, keyfile: str) -> None:
+    """The certificate and key load as a server's, or stop here with one line (rather than
+    in every worker, after the endpoint was printed)."""
+    if keyfile and not certfile:
+        raise StartFailed("--ssl-keyfile needs --ssl-certfile")
+    if not certfile:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile, keyfile or None)
+    except OSError as exc:
+        # ssl.SSLError is an OSError too; its reason says what is wrong with the PEM.
+        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+        where = f"{certfile} / {keyfile}" if keyfile else certfile
+        raise StartFailed(f"cannot use the TLS certificate {where}: {reason}") from None
 
 
 def listen(host: str, port: int) -> socket.socket:
