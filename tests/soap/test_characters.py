@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
+from leadsync.mktows.ns import XSI
 from leadsync.soap.endpoint import SoapService
 from leadsync.store.base import Store
 from support import envelope, sync_params
@@ -52,17 +55,42 @@ def _fault_code(body: bytes) -> tuple[int, str]:
 
 
 def test_every_character_xml_carries_comes_back_exactly(service: SoapService) -> None:
-    status, _ = _call(
-        service, "syncMultipleLeads", sync_params([_record("chars@example.com", VALUES)])
-    )
-    assert status == 200
-    key = "<leadKey><keyType>EMAIL</keyType><keyValue>chars@example.com</keyValue></leadKey>"
+    email = "chars@example.com"
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    for version in (dict.fromkeys(VALUES, "x"), VALUES):
+        status, _ = _call(service, "syncMultipleLeads", sync_params([_record(email, version)]))
+        assert status == 200
+    key = f"<leadKey><keyType>EMAIL</keyType><keyValue>{email}</keyValue></leadKey>"
     status, body = _call(service, "getLead", key)
     assert status == 200
     assert b"&#13;" in body
-    values = _lead_values(body)
-    for name, value in VALUES.items():
-        assert values[name] == value, name
+    assert _lead_values(body) == VALUES
+    selector = (
+        f'<leadSelector xmlns:xsi="{XSI}" xsi:type="ns1:LeadKeySelector"><keyType>EMAIL'
+        f"</keyType><keyValues><stringItem>{email}</stringItem></keyValues></leadSelector>"
+    )
+    status, body = _call(service, "getMultipleLeads", selector)
+    assert status == 200
+    assert _lead_values(body) == VALUES
+    status, body = _call(service, "getLeadActivity", key)
+    assert status == 200
+    assert sorted(_new_values(body)) == sorted(VALUES.values())
+    changes = (
+        f"<startPosition><oldestCreatedAt>{since}</oldestCreatedAt></startPosition>"
+        "<activityNameFilter><stringItem>Change Data Value</stringItem></activityNameFilter>"
+        "<batchSize>100</batchSize>"
+    )
+    status, body = _call(service, "getLeadChanges", changes)
+    assert status == 200
+    assert sorted(_new_values(body)) == sorted(VALUES.values())
+
+
+def _new_values(body: bytes) -> list[str | None]:
+    return [
+        xml.text(xml.child(a, "attrValue"))
+        for a in xml.parse(body).iter("attribute")
+        if xml.text(xml.child(a, "attrName")) == "New Value"
+    ]
 
 
 @pytest.mark.parametrize("value", ["a&#1;b", "a&#xFFFE;b", "a\x0bb", "&#0;"])
