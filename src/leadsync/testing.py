@@ -159,13 +159,20 @@ class LeadsyncServer:
         return limits
 
     def usage(self, user_id: str | None = None) -> dict[str, Any]:
-        """Calls today, calls in the rate window, calls in flight and rejects by code."""
+        """Calls and records today, calls in the rate window, calls in flight and rejects by
+        code."""
         rows: list[dict[str, Any]] = self.admin(
             "GET", "/usage", query={"user": user_id or self.user_id}
         )["usage"]
         if rows:
             return rows[0]
-        return {"calls_today": 0, "calls_in_window": 0, "in_flight": 0, "rejects": {}}
+        return {
+            "calls_today": 0,
+            "records_today": 0,
+            "calls_in_window": 0,
+            "in_flight": 0,
+            "rejects": {},
+        }
 
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:

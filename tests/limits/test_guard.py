@@ -57,11 +57,54 @@ def ticket() -> Iterator[CallTicket]:
         CURRENT.reset(token)
 
 
-def test_nobody_limited_means_nothing_counted(store: Store) -> None:
+def today(store: Store) -> tuple[int, int, dict[int, int]]:
+    day = DayClock(ZoneInfo("America/Chicago")).day(NOW)
+    rows = store.limits().usage("u", now_ms=int(NOW * 1000), day=day, window_ms=1)
+    return (rows[0].day_calls, rows[0].records, dict(rows[0].rejects)) if rows else (0, 0, {})
+
+
+def test_nobody_limited_means_nothing_checked_but_usage_counted(store: Store) -> None:
     guard = make_guard(store)
-    with guard.admit("u", "syncMultipleLeads"):
+    with guard.admit("u", "syncMultipleLeads") as admitted:
+        admitted.records = 300
+    with guard.admit("u", "getLead") as admitted:
+        admitted.records = 1
+    assert store.limits().leases() == []
+    assert store.limits().overrides("u") == LimitValues()
+    assert today(store) == (2, 301, {20015: 0, 20023: 0, 20024: 0})
+
+
+def test_refusals_count_as_rejects_not_calls(store: Store) -> None:
+    guard = make_guard(store, LimitValues(1, 0, 20_000, 0))
+    with guard.admit("u", "getLead"):
         pass
-    assert store.limits().usage(None, now_ms=0, day=0, window_ms=1) == []
+    with pytest.raises(RequestLimitExceeded), guard.admit("u", "getLead"):
+        pytest.fail("a refused call must not run")
+    assert today(store) == (1, 0, {20015: 1, 20023: 0, 20024: 0})
+
+
+def test_leases_of_dead_processes_are_reaped_when_a_server_starts(
+    store: Store, tmp_path: Path
+) -> None:
+    concurrency = LimitValues(0, 0, 20_000, 1)
+    first = make_guard(store, concurrency)
+    admitted = first.enter("u", "getLead")
+    assert len(store.limits().leases()) == 1
+    # The process that took it lives on: a new guard keeps its lease.
+    assert make_guard(store, concurrency).reap_dead() == 0
+    # Once it is known dead, the next guard to start takes the slot back.
+    dead = Guard(
+        store.limits(),
+        None,
+        defaults=concurrency,
+        days=DayClock(ZoneInfo("America/Chicago")),
+        lease_seconds=60,
+        clock=lambda: NOW,
+        dead=lambda owner: True,
+    )
+    assert dead.reap_dead() == 1
+    assert store.limits().leases() == []
+    first.leave(admitted)  # its release finds nothing: harmless
 
 
 def test_a_users_new_limits_are_read_within_the_ttl_or_when_told(store: Store) -> None:

@@ -4,10 +4,9 @@ nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from contextlib import closing, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,6 @@ from limits_wire import (
 )
 
 from leadsync.limits.guard import LIMITED_USERS_TTL_S
-from leadsync.store.sqlite import path_from_url
 from support import Server, cli, count_leads, fault, running_server
 
 
@@ -123,24 +121,47 @@ def test_limits_hold_exactly_across_worker_processes(tmp_path: Path, database_ur
     assert count_leads(srv.database_url) == 30 + 10 + 3
 
 
-def test_a_crashed_servers_slots_come_back_when_their_leases_expire(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'crash.db'}"
-    flags = ("--concurrency", "1", "--inject", "delay=30")
-    with running_server(tmp_path, *flags, database_url=db) as srv:
-        threading.Thread(target=_ignore_errors, args=(srv,), daemon=True).start()
-        deadline = time.monotonic() + 10
-        while "fault rules fired" not in srv.log() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        srv.process.kill()  # mid-call: its slot is never given back
-        srv.process.wait()
-    with running_server(tmp_path, "--concurrency", "1", database_url=db, users=()) as srv:
-        first = outcome(sync_one(srv))
-        # Age the dead call's lease rather than wait lease_seconds for it.
-        with closing(sqlite3.connect(path_from_url(db))) as conn, conn:
-            conn.execute("UPDATE call_leases SET expires_ms = 0")
-        second = outcome(sync_one(srv))
-        third = outcome(sync_one(srv))
-    assert (first, second, third) == (20024, 0, 0)
+def _slow_call_in_flight(srv: Server) -> None:
+    """Start a call that the server's ``delay=30`` rule holds, and wait until it is held."""
+    threading.Thread(target=_ignore_errors, args=(srv,), daemon=True).start()
+    deadline = time.monotonic() + 10
+    while "fault rules fired" not in srv.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _in_flight(database_url: str) -> str:
+    shown = cli("users", "usage", "--database", database_url)
+    assert shown.returncode == 0, shown.stderr
+    line = next(line for line in shown.stdout.splitlines() if "in flight" in line)
+    return line.split(":")[1].split()[0]
+
+
+def test_leases_of_a_killed_server_come_back_at_once_and_a_live_ones_never(
+    tmp_path: Path, database_url: str
+) -> None:
+    slow = ("--concurrency", "1", "--inject", "delay=30")
+    with running_server(tmp_path, *slow, database_url=database_url) as first:
+        _slow_call_in_flight(first)
+        with running_server(
+            tmp_path, "--concurrency", "1", database_url=database_url, users=()
+        ) as second:
+            # Another process's call in flight holds the one slot, however old it gets.
+            assert outcome(sync_one(second)) == 20024
+            first.process.kill()  # mid-call: it never gives its slot back itself
+            first.process.wait()
+            # The next call that needs the slot finds its holder dead: no lease_seconds wait.
+            assert outcome(sync_one(second)) == 0
+    with running_server(tmp_path, *slow, database_url=database_url, users=()) as crashed:
+        _slow_call_in_flight(crashed)
+        crashed.process.kill()
+        crashed.process.wait()
+    assert _in_flight(database_url) == "1"
+    with running_server(
+        tmp_path, "--concurrency", "1", database_url=database_url, users=()
+    ) as restarted:
+        # Reaped as the server started, before any call needed the slot.
+        assert _in_flight(database_url) == "0"
+        assert outcome(sync_one(restarted)) == 0
 
 
 def _ignore_errors(srv: Server) -> None:

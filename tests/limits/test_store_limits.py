@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
+from leadsync.limits.admission import Verdict, decide
 from leadsync.model import FieldDef, FieldType, Lead
 from leadsync.store import Store
 from leadsync.store.control import (
-    Admission,
-    AdmissionRequest,
     FaultRule,
+    Lease,
     LimitValues,
     UnknownUser,
+    UsageCount,
 )
 
 DAY = 20260115
 T0 = 1_768_000_000_000
 OFF = LimitValues(0, 0, 20_000, 0)
+LIVE = "host|boot|1|1"
+DEAD = "host|boot|2|1"
 _leases = iter(range(1_000_000))
 
 
@@ -31,10 +36,17 @@ def admit(
     day: int = DAY,
     defaults: LimitValues = OFF,
     lease_ms: int = 60_000,
-) -> tuple[Admission, str]:
-    lease = f"lease-{next(_leases)}"
-    request = AdmissionRequest(user, at, day, defaults, lease, at + lease_ms)
-    return store.limits().admit(request), lease
+    owner: str = LIVE,
+) -> tuple[Verdict, str]:
+    """One admission as the guard makes it, with the clock and the dead processes given."""
+    lease = Lease(f"lease-{next(_leases)}", owner, at + lease_ms)
+    verdict = store.limits().admit(
+        user,
+        partial(
+            decide, now_ms=at, day=day, defaults=defaults, lease=lease, dead=lambda o: o == DEAD
+        ),
+    )
+    return verdict, lease.lease_id
 
 
 def codes(store: Store, count: int, **kw: object) -> list[int]:
@@ -66,12 +78,9 @@ def test_overrides_are_set_cleared_and_need_a_user(store: Store, user: str) -> N
 def test_daily_quota_counts_exactly_and_resets_with_the_day(store: Store, user: str) -> None:
     server = LimitValues(3, 0, 20_000, 0)
     assert codes(store, 5, defaults=server) == [0, 0, 0, 20015, 20015]
-    [row] = store.limits().usage(user, now_ms=T0, day=DAY, window_ms=20_000)
-    assert (row.day_calls, row.rejects[20015], row.rejects[20023]) == (3, 2, 0)
     # The next day in the quota's time zone starts from nothing.
     assert codes(store, 4, defaults=server, day=DAY + 1) == [0, 0, 0, 20015]
-    [row] = store.limits().usage(user, now_ms=T0, day=DAY + 1, window_ms=20_000)
-    assert (row.day_calls, row.rejects[20015]) == (3, 1)
+    assert admit(store, defaults=server, day=DAY + 1)[0].day_calls == 3
 
 
 def test_rate_limit_is_a_sliding_window(store: Store, user: str) -> None:
@@ -87,23 +96,63 @@ def test_rate_limit_is_a_sliding_window(store: Store, user: str) -> None:
     assert codes(store, 4, at=T0 + 5000, defaults=server) == [0, 0, 0, 20023]
 
 
+def in_flight(store: Store, user: str = "u") -> int:
+    [row] = store.limits().usage(user, now_ms=T0, day=DAY, window_ms=20_000)
+    return row.in_flight
+
+
 def test_concurrency_leases_are_released_and_expired_ones_reaped(store: Store, user: str) -> None:
     server = LimitValues(0, 0, 20_000, 2)
     first, lease1 = admit(store, defaults=server, lease_ms=10_000)
     second, lease2 = admit(store, defaults=server, lease_ms=10_000)
-    assert (first.leased, second.leased, second.in_flight) == (True, True, 2)
+    assert (first.in_flight, second.in_flight) == (1, 2)
     assert admit(store, defaults=server)[0].code == 20024
-    store.limits().release(user, lease1)
-    store.limits().release(user, lease1)  # twice is harmless
+    store.limits().release(lease1)
+    store.limits().release(lease1)  # twice is harmless
     third, _lease3 = admit(store, defaults=server, lease_ms=10_000)
     assert (third.code, third.in_flight) == (0, 2)
-    # Their process died: once expired, the next call takes their slots back.
+    # Their process died on another host: once expired, the next call takes their slots back.
     assert admit(store, at=T0 + 9_999, defaults=server)[0].code == 20024
     later, _ = admit(store, at=T0 + 10_000, defaults=server)
     assert (later.code, later.in_flight) == (0, 1)
-    store.limits().release(user, lease2)  # reaped already: nothing to give back
-    [row] = store.limits().usage(user, now_ms=T0, day=DAY, window_ms=20_000)
-    assert (row.in_flight, row.rejects[20024], row.day_calls) == (1, 2, 4)
+    store.limits().release(lease2)  # reaped already: nothing to give back
+    assert in_flight(store) == 1
+
+
+def test_leases_of_a_dead_process_are_reaped_at_once_and_live_ones_never(
+    store: Store, user: str
+) -> None:
+    server = LimitValues(0, 0, 20_000, 2)
+    admit(store, defaults=server, owner=DEAD)
+    admit(store, defaults=server, owner=DEAD)
+    # Far from expiry, the dead process's slots are taken back by the call that needs one.
+    taken, _ = admit(store, defaults=server)
+    assert (taken.code, taken.in_flight) == (0, 1)
+    assert [lease.owner for lease in store.limits().leases()] == [LIVE]
+    admit(store, defaults=server)
+    assert admit(store, at=T0 + 59_999, defaults=server)[0].code == 20024
+    assert in_flight(store) == 2
+    # A sweep by lease id (the start-up sweep) leaves the others alone.
+    [kept, gone] = store.limits().leases()
+    assert store.limits().reap([gone.lease_id, "no-such-lease"]) == 1
+    assert store.limits().leases() == [kept]
+
+
+def test_concurrent_admissions_never_hand_out_a_slot_twice(store: Store, user: str) -> None:
+    server = LimitValues(0, 0, 20_000, 3)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: admit(store, defaults=server)[0].code, range(40)))
+    assert (results.count(0), results.count(20024)) == (3, 37)
+    assert in_flight(store) == 3
+
+
+def test_a_refused_call_writes_nothing(store: Store, user: str) -> None:
+    server = LimitValues(1, 0, 20_000, 1)
+    admit(store, defaults=server)
+    before = (store.limits().leases(), store.limits().usage(user, now_ms=T0, day=DAY, window_ms=1))
+    assert admit(store, defaults=server)[0].code == 20015
+    after = (store.limits().leases(), store.limits().usage(user, now_ms=T0, day=DAY, window_ms=1))
+    assert before == after
 
 
 def test_user_limits_override_the_server_and_zero_means_none(store: Store, user: str) -> None:
@@ -124,23 +173,31 @@ def test_checks_run_quota_then_rate_then_concurrency(store: Store, user: str) ->
     assert refused.code == 20015  # the quota before the others
 
 
-def test_usage_lists_users_and_reset_forgets_counts(store: Store, user: str) -> None:
+def test_usage_is_counted_per_day_and_listed_with_limits(store: Store, user: str) -> None:
     store.add_user("v", "k")
+    store.add_user("idle", "k")
     store.limits().update_limits("v", {"rate_calls": 5, "rate_window_ms": 60_000})
     admit(store, defaults=LimitValues(0, 5, 1000, 1))
     admit(store, "v", at=T0 + 1)
-    rows = store.limits().usage(None, now_ms=T0 + 500, day=DAY, window_ms=1000)
-    assert [(r.user_id, r.day_calls, r.window_calls, r.in_flight) for r in rows] == [
-        ("u", 1, 1, 1),
-        ("v", 1, 1, 0),
-    ]
+    limits = store.limits()
+    limits.count_usage(UsageCount("u", DAY, calls=1, records=300))
+    limits.count_usage(UsageCount("u", DAY, calls=1, records=2))
+    limits.count_usage(UsageCount("u", DAY, rejected=20024))
+    limits.count_usage(UsageCount("v", DAY + 1, calls=1, records=7))
+    rows = limits.usage(None, now_ms=T0 + 500, day=DAY, window_ms=1000)
+    assert [
+        (r.user_id, r.day_calls, r.records, r.rejects[20024], r.window_calls, r.in_flight)
+        for r in rows
+    ] == [("idle", 0, 0, 0, 0, 0), ("u", 2, 302, 1, 1, 1), ("v", 0, 0, 0, 1, 0)]
+    [v] = limits.usage("v", now_ms=T0 + 500, day=DAY + 1, window_ms=1000)
+    assert (v.day_calls, v.records, v.overrides.rate_calls) == (1, 7, 5)
     # Past the server's window but inside v's own.
-    rows = store.limits().usage(None, now_ms=T0 + 30_000, day=DAY, window_ms=1000)
-    assert [r.window_calls for r in rows] == [0, 1]
-    store.limits().reset_usage()
-    rows = store.limits().usage(None, now_ms=T0 + 500, day=DAY, window_ms=1000)
-    assert [(r.day_calls, r.window_calls, r.in_flight) for r in rows] == [(0, 0, 0), (0, 0, 0)]
-    assert rows[1].overrides.rate_calls == 5
+    rows = limits.usage(None, now_ms=T0 + 30_000, day=DAY, window_ms=1000)
+    assert [r.window_calls for r in rows] == [0, 0, 1]
+    limits.reset_usage()
+    rows = limits.usage(None, now_ms=T0 + 500, day=DAY, window_ms=1000)
+    assert {(r.day_calls, r.records, r.window_calls, r.in_flight) for r in rows} == {(0, 0, 0, 0)}
+    assert rows[2].overrides.rate_calls == 5
 
 
 def test_removing_a_user_removes_its_limits(store: Store, user: str) -> None:

@@ -207,6 +207,7 @@ class _AdminApi:
         return {
             "user": row.user_id,
             "calls_today": row.day_calls,
+            "records_today": row.records,
             "calls_in_window": row.window_calls,
             "in_flight": row.in_flight,
             "rejects": {str(code): count for code, count in row.rejects.items()},

@@ -133,7 +133,8 @@ def update_user(
 @database_option
 @config_option
 def usage(user_id: str | None, database_url: str | None, config_path: str | None) -> None:
-    """Calls today, calls in the current rate window, calls in flight and rejects by code.
+    """Calls and records today, calls in the current rate window, calls in flight and
+    rejects by code, with the limits that apply. Counted whether or not limits are on.
 
     The server's limits are read from the same settings ``serve`` reads (--config and
     LEADSYNC_* variables); give the same ones to see the limits that apply.
@@ -161,7 +162,7 @@ def usage(user_id: str | None, database_url: str | None, config_path: str | None
     for index, name in enumerate(names):
         if index:
             click.echo()
-        row = counted.get(name) or Usage(name, LimitValues(), 0, 0, 0)
+        row = counted.get(name) or Usage(name, LimitValues(), 0, 0, {}, 0, 0)
         _print_usage(row, row.overrides.over(defaults), days.zone.key)
 
 
@@ -173,6 +174,7 @@ def _print_usage(row: Usage, limits: LimitValues, zone: str) -> None:
     click.echo(row.user_id)
     today = f"{row.day_calls}{of(limits.daily_quota)}"
     click.echo(f"  calls today:      {today}  (the day ends at midnight {zone})")
+    click.echo(f"  records today:    {row.records}")
     window = f" ({rate})" if limits.rate_calls else " (no limit)"
     click.echo(f"  calls in window:  {row.window_calls}{window}")
     click.echo(f"  calls in flight:  {row.in_flight}{of(limits.concurrency)}")

@@ -1,8 +1,9 @@
-"""The check every authenticated call passes before its handler runs: limits, then faults.
+"""The check every authenticated call passes before its handler runs: limits, then faults;
+and the usage count every call adds to when it ends.
 
 Both are decided in the database, so they hold across every process sharing it. A call that
 a limit refuses, or that a fault rule answers for, never reaches its handler and so writes
-nothing. The order, and why:
+nothing (but its usage count). The order, and why:
 
 1. Limits (docs/limits.md): the daily quota (20015), then the rate (20023), then concurrency
    (20024). A refused call counts as a reject, not as a call.
@@ -12,6 +13,7 @@ nothing. The order, and why:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -25,20 +27,23 @@ from leadsync.errors import (
     MarketoError,
     RateLimitExceeded,
     RequestLimitExceeded,
+    StoreUnavailable,
     error_for_code,
 )
+from leadsync.limits.admission import Verdict, decide
 from leadsync.limits.faults import choose, rule_text
+from leadsync.limits.owner import current_owner, is_dead
 from leadsync.limits.policy import DayClock, quota_zone, server_limits
 from leadsync.limits.ticket import CURRENT
 from leadsync.store.base import Store
 from leadsync.store.control import (
     QUOTA_CODE,
     RATE_CODE,
-    Admission,
-    AdmissionRequest,
     FaultStore,
+    Lease,
     LimitStore,
     LimitValues,
+    UsageCount,
 )
 
 log = logging.getLogger("leadsync.limits")
@@ -46,24 +51,20 @@ log = logging.getLogger("leadsync.limits")
 LIMITED_USERS_TTL_S = 1.0
 
 
-class _Lease:
-    """A concurrency slot held by one call."""
+class CallPass:
+    """An admitted call: its concurrency lease, if it took one, and what its usage adds."""
 
-    __slots__ = ("handed_over", "lease_id", "store", "user_id")
+    __slots__ = ("closed", "day", "handed_over", "lease_id", "records", "user_id")
 
-    def __init__(self, store: LimitStore, user_id: str, lease_id: str) -> None:
-        self.store = store
+    def __init__(self, user_id: str, day: int, lease_id: str | None) -> None:
         self.user_id = user_id
+        self.day = day
         self.lease_id = lease_id
-        #: The HTTP layer ends it instead (after a delay).
+        #: Records the call carried, set by its handler's caller.
+        self.records = 0
+        #: The HTTP layer ends the lease instead (after a delay).
         self.handed_over = False
-
-    def release(self) -> None:
-        try:
-            self.store.release(self.user_id, self.lease_id)
-        except Exception:
-            # The lease expires on its own; the call's answer must not depend on this.
-            log.exception("could not end concurrency lease %s of %s", self.lease_id, self.user_id)
+        self.closed = False
 
 
 class WithheldCall(InternalError):
@@ -87,42 +88,104 @@ class Guard:
         days: DayClock,
         lease_seconds: float,
         clock: Callable[[], float] = time.time,
+        dead: Callable[[str], bool] = is_dead,
     ) -> None:
         self._limits = limits
         self._faults = faults
         self._defaults = defaults
-        #: With no server-wide limit, only users with limits of their own are counted; who
+        #: With no server-wide limit, only users with limits of their own are checked; who
         #: they are is read at most once a second, so that a server nobody limits pays no
-        #: database work for limits on any call.
+        #: database work for limits on any call (only the usage count).
         self._server_limited = defaults.any
         self._limited_users: frozenset[str] = frozenset()
         self._limited_users_due = 0.0
         self._days = days
         self._lease_ms = int(lease_seconds * 1000)
         self._clock = clock
+        self._dead = dead
+        self._owner = current_owner()
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Guard:
-        return cls(
+        guard = cls(
             store.limits(),
             store.faults() if fault_injection_enabled(settings) else None,
             defaults=server_limits(settings),
             days=DayClock(quota_zone(settings)),
             lease_seconds=settings.lease_seconds,
         )
+        guard.reap_dead()
+        return guard
+
+    @property
+    def may_refuse(self) -> bool:
+        """Whether a limit may refuse some call (as far as this process knows), so that the
+        HTTP layer must admit calls as they arrive rather than when a worker is free."""
+        return self._server_limited or bool(self._limited_users)
+
+    def enter(self, user_id: str, operation: str) -> CallPass:
+        """Admit an authenticated call, or raise the fault that refuses it (limits first,
+        then fault rules). The caller must ``leave`` an admitted call, however it ends."""
+        now = self._clock()
+        day = self._days.day(now)
+        try:
+            lease_id = self._check_limits(user_id, now, day)
+        except MarketoError as error:
+            self._count(UsageCount(user_id, day, rejected=error.code))
+            raise
+        admitted = CallPass(user_id, day, lease_id)
+        if self._faults is not None:
+            try:
+                self._apply_faults(admitted, operation)
+            except BaseException:
+                self.leave(admitted)
+                raise
+        return admitted
+
+    def leave(self, admitted: CallPass) -> None:
+        """The call is over: count its usage and end its lease (unless the HTTP layer ends it
+        later). Calling it again does nothing."""
+        if admitted.closed:
+            return
+        admitted.closed = True
+        if admitted.lease_id is not None and not admitted.handed_over:
+            self._release(admitted.lease_id)
+        self._count(UsageCount(admitted.user_id, admitted.day, 1, admitted.records))
 
     @contextmanager
-    def admit(self, user_id: str, operation: str) -> Iterator[None]:
-        """Around the handler of one call: raises the fault that refuses it, or lets it run
-        and ends its concurrency lease when it is over."""
-        lease = self._check_limits(user_id)
+    def admit(self, user_id: str, operation: str) -> Iterator[CallPass]:
+        """``enter`` and ``leave`` around a handler run in-process."""
+        admitted = self.enter(user_id, operation)
         try:
-            if self._faults is not None:
-                self._apply_faults(user_id, operation, lease)
-            yield
+            yield admitted
         finally:
-            if lease is not None and not lease.handed_over:
-                lease.release()
+            self.leave(admitted)
+
+    def reap_dead(self) -> int:
+        """Reap the leases of processes known dead (a restarted server's predecessor)."""
+        try:
+            dead = [lease.lease_id for lease in self._limits.leases() if self._dead(lease.owner)]
+            return self._limits.reap(dead) if dead else 0
+        except Exception:
+            log.exception("could not reap the concurrency leases of dead processes")
+            return 0
+
+    def _release(self, lease_id: str) -> None:
+        try:
+            self._limits.release(lease_id)
+        except StoreUnavailable as exc:
+            log.error("could not end concurrency lease %s: %s", lease_id, exc)
+        except Exception:
+            # The lease is reaped later; the call's answer must not depend on this.
+            log.exception("could not end concurrency lease %s", lease_id)
+
+    def _count(self, count: UsageCount) -> None:
+        try:
+            self._limits.count_usage(count)
+        except StoreUnavailable as exc:
+            log.error("could not count the usage of %s: %s", count.user_id, exc)
+        except Exception:
+            log.exception("could not count the usage of %s", count.user_id)
 
     # -- limits ---------------------------------------------------------------------------
     def limits_changed(self) -> None:
@@ -139,33 +202,36 @@ class Guard:
             self._limited_users_due = now + LIMITED_USERS_TTL_S
         return user_id in self._limited_users
 
-    def _check_limits(self, user_id: str) -> _Lease | None:
+    def _check_limits(self, user_id: str, now: float, day: int) -> str | None:
+        """The lease the admitted call took, if any; raises the refusal."""
         if not self._limited(user_id):
             return None
-        now = self._clock()
         now_ms = int(now * 1000)
-        request = AdmissionRequest(
-            user_id=user_id,
-            now_ms=now_ms,
-            day=self._days.day(now),
-            defaults=self._defaults,
-            lease_id=uuid.uuid4().hex,
-            lease_expires_ms=now_ms + self._lease_ms,
+        lease = Lease(uuid.uuid4().hex, self._owner, now_ms + self._lease_ms)
+        verdict = self._limits.admit(
+            user_id,
+            functools.partial(
+                decide,
+                now_ms=now_ms,
+                day=day,
+                defaults=self._defaults,
+                lease=lease,
+                dead=self._dead,
+            ),
         )
-        admission = self._limits.admit(request)
-        if admission.code:
-            raise self._refusal(admission, now_ms)
-        return _Lease(self._limits, user_id, request.lease_id) if admission.leased else None
+        if not verdict.admitted:
+            raise self._refusal(verdict, now_ms)
+        return lease.lease_id if verdict.limits.concurrency else None
 
-    def _refusal(self, admission: Admission, now_ms: int) -> MarketoError:
-        limits = admission.limits
-        if admission.code == QUOTA_CODE:
+    def _refusal(self, verdict: Verdict, now_ms: int) -> MarketoError:
+        limits = verdict.limits
+        if verdict.code == QUOTA_CODE:
             return RequestLimitExceeded(
                 f"Request Limit Exceeded: the quota of {limits.daily_quota} calls a day is"
                 f" used up; it resets at midnight {self._days.zone.key}"
             )
-        if admission.code == RATE_CODE:
-            wait = max(admission.retry_at_ms - now_ms, 0) / 1000
+        if verdict.code == RATE_CODE:
+            wait = max(verdict.retry_at_ms - now_ms, 0) / 1000
             window = (limits.rate_window_ms or 0) / 1000
             return RateLimitExceeded(
                 f"Rate Limit Exceeded: more than {limits.rate_calls} calls in {window:g} s;"
@@ -176,8 +242,9 @@ class Guard:
         )
 
     # -- faults ---------------------------------------------------------------------------
-    def _apply_faults(self, user_id: str, operation: str, lease: _Lease | None) -> None:
+    def _apply_faults(self, admitted: CallPass, operation: str) -> None:
         assert self._faults is not None
+        user_id = admitted.user_id
         fired = self._faults.fire(user_id, operation, choose)
         if not fired:
             return
@@ -194,11 +261,12 @@ class Guard:
                 time.sleep(delay)
             else:
                 ticket.delay = delay
-                if lease is not None:
+                lease_id = admitted.lease_id
+                if lease_id is not None:
                     # A slow answer keeps its concurrency slot until it is sent, as it would
                     # in Marketo; the HTTP layer ends the lease after the delay.
-                    ticket.release = lease.release
-                    lease.handed_over = True
+                    ticket.release = functools.partial(self._release, lease_id)
+                    admitted.handed_over = True
         outcome = next((rule for rule in fired if rule.outcome), None)
         if outcome is None:
             return

@@ -1,8 +1,10 @@
 """The SOAP endpoint: POST /soap/mktows/<version> and GET ...?WSDL.
 
-Every call is parsed, authenticated and answered inside a worker thread, so a slow write
-never blocks the event loop. Whatever goes wrong, the client gets a fault in Marketo's
-shape; an unexpected error is a 20011 whose id is in the log, never a traceback.
+Every call is parsed, authenticated and answered inside worker threads, so a slow write
+never blocks the event loop. When a limit may refuse calls, a call is admitted on threads of
+its own as soon as it arrives, then waits for a worker: concurrency counts it from arrival.
+Whatever goes wrong, the client gets a fault in Marketo's shape; an unexpected error is a
+20011 whose id is in the log, never a traceback.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from leadsync.errors import (
     StoreUnavailable,
     UnsupportedOperation,
 )
-from leadsync.limits.guard import Guard
+from leadsync.limits.guard import CallPass, Guard
 from leadsync.logs import call_fields, loggable_user_id
 from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error, record_call
 from leadsync.mktows.escaping import NotXmlCharacter
+from leadsync.model import ApiUser
 from leadsync.serving.bodies import (
     BodyBudget,
     BodyBudgetExhausted,
@@ -72,6 +75,20 @@ class _CallLog:
     tried: str = ""
 
 
+@dataclass(slots=True)
+class OpenCall:
+    """A call authenticated and admitted, waiting for its handler to run."""
+
+    request: SoapRequest
+    user: ApiUser
+    admitted: CallPass
+    log: _CallLog
+    started: float
+
+
+Answer = tuple[int, bytes]
+
+
 class SoapService:
     """Turns request bytes into response bytes; knows no HTTP."""
 
@@ -97,38 +114,55 @@ class SoapService:
         if self.history is not None:
             self.history.close()
 
-    def process(self, data: bytes | bytearray) -> tuple[int, bytes]:
+    def process(self, data: bytes | bytearray) -> Answer:
+        opened = self.open(data)
+        return opened if isinstance(opened, tuple) else self.run(opened)
+
+    def open(self, data: bytes | bytearray) -> OpenCall | Answer:
+        """Parse, authenticate and admit a call: its fault, or the call ready for ``run``."""
         started = time.perf_counter()
         call = _CallLog()
-        outcome: CallOutcome | None = None
         self._in_flight.inc()
         try:
-            outcome = self._dispatch(data, call)
-        except MarketoError as error:
-            self._log(call, started, None, error)
-            return 500, render_fault(error)
-        except NotXmlCharacter as refused:
-            # Only a value stored by some other way in can hold one (docs/compatibility.md,
-            # "Characters"); the answer says so rather than dropping the character.
-            refusal = InternalError(f"Internal Error: a stored value {refused}")
-            self._log(call, started, None, refusal)
-            return 500, render_fault(refusal)
+            request, user = self._read(data, call)
+            admitted = self.guard.enter(user.user_id, request.operation)
         except Exception as exc:
-            error_id = uuid.uuid4().hex[:12]
-            if isinstance(exc, StoreUnavailable):
-                # An outage is no bug: one line, not a traceback per call.
-                log.error("error id=%s user=%s op=%s %s", error_id, call.user, call.operation, exc)
-            else:
-                log.exception("error id=%s user=%s op=%s", error_id, call.user, call.operation)
-            internal = InternalError(f"Internal Error, error id {error_id}")
-            self._log(call, started, None, internal, error_id, is_database_error(exc))
-            return 500, render_fault(internal)
-        finally:
             self._in_flight.dec()
-        self._log(call, started, outcome, None)
+            return self._failed(call, started, exc)
+        return OpenCall(request, user, admitted, call, started)
+
+    def run(self, opened: OpenCall) -> Answer:
+        """Run an admitted call's handler; its lease ends and its usage is counted however
+        it ends."""
+        request, call = opened.request, opened.log
+        try:
+            try:
+                handler = self.handlers.get(request.operation)
+                if handler is None:
+                    if request.operation in self.known_operations:
+                        raise UnsupportedOperation(
+                            f"Unsupported Operation: {request.operation} is not emulated by"
+                            " leadsync"
+                        )
+                    raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
+                context = CallContext(self.store, self.settings, opened.user, request, self.clock)
+                outcome = handler(context)
+                opened.admitted.records = outcome.records
+            finally:
+                self.guard.leave(opened.admitted)
+                self._in_flight.dec()
+        except Exception as exc:
+            return self._failed(call, opened.started, exc)
+        self._log(call, opened.started, outcome, None)
         return 200, outcome.body
 
-    def _dispatch(self, data: bytes | bytearray, call: _CallLog) -> CallOutcome:
+    def abandon(self, opened: OpenCall) -> None:
+        """An admitted call that will never run (its client went away while it waited)."""
+        if not opened.admitted.closed:
+            self.guard.leave(opened.admitted)
+            self._in_flight.dec()
+
+    def _read(self, data: bytes | bytearray, call: _CallLog) -> tuple[SoapRequest, ApiUser]:
         # Who signed is known before the Body is built into a tree (a small document is
         # parsed whole first: that costs no more).
         credentials = read_credentials(data)
@@ -150,15 +184,29 @@ class SoapService:
             refuse_costly(data, self.settings.max_elements, self.settings.max_attributes)
             request = read_request(data)
             call.operation = request.operation
-        with self.guard.admit(user.user_id, request.operation):
-            handler = self.handlers.get(request.operation)
-            if handler is None:
-                if request.operation in self.known_operations:
-                    raise UnsupportedOperation(
-                        f"Unsupported Operation: {request.operation} is not emulated by leadsync"
-                    )
-                raise UnsupportedOperation(f"Unsupported Operation: {request.operation}")
-            return handler(CallContext(self.store, self.settings, user, request, self.clock))
+        return request, user
+
+    def _failed(self, call: _CallLog, started: float, exc: Exception) -> Answer:
+        if isinstance(exc, MarketoError):
+            self._log(call, started, None, exc)
+            return 500, render_fault(exc)
+        if isinstance(exc, NotXmlCharacter):
+            # Only a value stored by some other way in can hold one (docs/compatibility.md,
+            # "Characters"); the answer says so rather than dropping the character.
+            refusal = InternalError(f"Internal Error: a stored value {exc}")
+            self._log(call, started, None, refusal)
+            return 500, render_fault(refusal)
+        error_id = uuid.uuid4().hex[:12]
+        if isinstance(exc, StoreUnavailable):
+            # An outage is no bug: one line, not a traceback per call.
+            log.error("error id=%s user=%s op=%s %s", error_id, call.user, call.operation, exc)
+        else:
+            log.error(
+                "error id=%s user=%s op=%s", error_id, call.user, call.operation, exc_info=exc
+            )
+        internal = InternalError(f"Internal Error, error id {error_id}")
+        self._log(call, started, None, internal, error_id, is_database_error(exc))
+        return 500, render_fault(internal)
 
     def _log(
         self,
@@ -251,10 +299,11 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
     settings = service.settings
     # Made on first use: a limiter belongs to the event loop that serves the calls.
     limiter: anyio.CapacityLimiter | None = None
+    admission: anyio.CapacityLimiter | None = None
     budget = BodyBudget(settings.max_body_bytes_in_flight, settings.body_wait_seconds)
 
     async def endpoint(request: Request) -> Response:
-        nonlocal limiter
+        nonlocal limiter, admission
         version = request.path_params["version"]
         if not VERSION.match(version):
             return PlainTextResponse(f"unknown API version {version}\n", status_code=404)
@@ -284,10 +333,14 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
                 # What it sent was buffered, and is free now: give it back.
                 await anyio.to_thread.run_sync(release_memory)
             return Response(status_code=400)
-        if limiter is None:
+        if limiter is None or admission is None:
             limiter = anyio.CapacityLimiter(service.threads)
+            admission = anyio.CapacityLimiter(service.threads)
         large = len(data) >= TRIM_AFTER_BYTES
-        status, body = await anyio.to_thread.run_sync(service.process, data, limiter=limiter)
+        if service.guard.may_refuse:
+            status, body = await _admitted_then_run(service, data, admission, limiter)
+        else:
+            status, body = await anyio.to_thread.run_sync(service.process, data, limiter=limiter)
         if large:
             del data
             await anyio.to_thread.run_sync(release_memory, limiter=limiter)
@@ -299,6 +352,25 @@ def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]
 def _declared_length(request: Request) -> int:
     declared = request.headers.get("content-length", "")
     return int(declared) if declared.isdigit() else 0
+
+
+async def _admitted_then_run(
+    service: SoapService,
+    data: bytes | bytearray,
+    admission: anyio.CapacityLimiter,
+    workers: anyio.CapacityLimiter,
+) -> Answer:
+    """A limit may refuse the call: it is admitted (and counted in flight) as it arrives, on
+    threads of its own, and only then waits for a worker."""
+    opened = await anyio.to_thread.run_sync(service.open, data, limiter=admission)
+    if isinstance(opened, tuple):
+        return opened
+    try:
+        return await anyio.to_thread.run_sync(service.run, opened, limiter=workers)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(service.abandon, opened, limiter=admission)
+        raise
 
 
 def _address(request: Request, settings: Settings) -> str:

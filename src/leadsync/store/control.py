@@ -1,17 +1,20 @@
-"""The storage contract for call limits and fault rules (docs/limits.md, docs/testing.md).
+"""The storage contract for call limits, usage counts and fault rules (docs/limits.md,
+docs/testing.md).
 
 Both must hold across every worker process and host that shares one database, so their
-counters live in the database and each decision is made inside one transaction there.
-Times are passed in by the caller (milliseconds since the epoch), never read from the
-database's clock, so a test can drive them.
+counters live in the database and each decision is made inside one transaction there. The
+backends lock, read and write; what to write is decided by the caller (for limits, the pure
+function ``leadsync.limits.admission.decide``). Times are passed in by the caller
+(milliseconds since the epoch), never read from the database's clock, so a test can drive
+them.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 #: The Marketo codes a limit rejects with, in the order they are checked.
 QUOTA_CODE = 20015
@@ -60,47 +63,86 @@ LIMIT_FIELDS = ("daily_quota", "rate_calls", "rate_window_ms", "concurrency")
 
 
 @dataclass(frozen=True, slots=True)
-class AdmissionRequest:
-    user_id: str
-    now_ms: int
-    #: The calendar day (YYYYMMDD) in the quota's time zone; the quota resets when it changes.
-    day: int
-    #: The server's limits, fully resolved (0: no limit).
-    defaults: LimitValues
-    #: Names the concurrency lease the call takes, if a concurrency limit applies.
+class Lease:
+    """A concurrency slot held by one call in flight."""
+
     lease_id: str
-    #: When a lease is considered abandoned (its process died) and may be reaped.
-    lease_expires_ms: int
+    #: The process that holds it (``leadsync.limits.owner``): its leases are reaped once it
+    #: is known to be dead.
+    owner: str
+    #: When it is considered abandoned whoever holds it (a process on another host that died).
+    expires_ms: int
 
 
 @dataclass(frozen=True, slots=True)
-class Admission:
-    #: 0 when admitted, else the code of the limit that refused the call.
-    code: int
-    #: The limits that applied (the user's overrides over the server's).
-    limits: LimitValues
-    #: Counts after this call: admitted calls today, in the rate window, in flight.
-    day_calls: int
-    window_calls: int
-    in_flight: int
-    #: A concurrency lease was taken and must be released when the call ends.
-    leased: bool
-    #: For a rate refusal: when the oldest call in the window leaves it.
-    retry_at_ms: int = 0
+class Counters:
+    """The counters that enforce one user's limits, as stored."""
+
+    #: The calendar day (YYYYMMDD) in the quota's time zone that ``day_calls`` counts.
+    day: int = 0
+    day_calls: int = 0
+    #: The times (ms) of the latest admitted calls, oldest first, at most the rate's count.
+    recent: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CounterState:
+    """What a backend reads, under the user's lock, for one admission."""
+
+    #: The user's own limits (all None when none were set).
+    overrides: LimitValues
+    counters: Counters
+    #: Every lease of the user still stored.
+    leases: tuple[Lease, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterWrite:
+    """What a backend writes, still under the user's lock, for an admitted call."""
+
+    counters: Counters
+    #: The lease to store for the call (None: no concurrency limit applies).
+    lease: Lease | None = None
+    #: Leases to delete: expired, or held by a process that died.
+    reaped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCount:
+    """What one call adds to its user's usage of a day."""
+
+    user_id: str
+    day: int
+    calls: int = 0
+    records: int = 0
+    #: The code of the limit that refused the call (0: none did).
+    rejected: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
     user_id: str
     overrides: LimitValues
+    #: Calls admitted, records they carried and rejects by code, on the day asked for.
     day_calls: int
+    records: int
+    rejects: Mapping[int, int]
+    #: Calls admitted in the rate window that ends now, and leases held.
     window_calls: int
     in_flight: int
-    rejects: Mapping[int, int] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+#: Given the stored state of one user, the answer for the caller and what to write (None:
+#: nothing).
+Decide = Callable[[CounterState], tuple[T, CounterWrite | None]]
 
 
 class LimitStore(abc.ABC):
-    """Per-user limit overrides and the counters that enforce limits."""
+    """Per-user limit overrides, the counters that enforce limits and usage counts.
+
+    The backends lock, read and write; every verdict is the caller's (``leadsync.limits``).
+    """
 
     @abc.abstractmethod
     def overrides(self, user_id: str) -> LimitValues:
@@ -116,22 +158,32 @@ class LimitStore(abc.ABC):
         setting again); returns them all. Raises ``UnknownUser``."""
 
     @abc.abstractmethod
-    def admit(self, request: AdmissionRequest) -> Admission:
-        """Count the call and take a concurrency lease, or refuse it, in one transaction.
-
-        Checks the daily quota, then the rate, then concurrency; a refused call changes
-        nothing but its code's reject count. Expired leases are reaped before a
-        concurrency refusal.
-        """
+    def admit(self, user_id: str, decide: Decide[T]) -> T:
+        """In one transaction: lock the user's counters (so that calls of every process
+        sharing the database are decided one after the other), read them with the user's
+        overrides and leases, call ``decide`` once and write what it returns."""
 
     @abc.abstractmethod
-    def release(self, user_id: str, lease_id: str) -> None:
+    def release(self, lease_id: str) -> None:
         """End a lease; a lease already reaped is ignored."""
 
     @abc.abstractmethod
+    def leases(self) -> list[Lease]:
+        """Every lease stored, of every user."""
+
+    @abc.abstractmethod
+    def reap(self, lease_ids: Sequence[str]) -> int:
+        """Delete these leases (those already gone are ignored); returns how many were."""
+
+    @abc.abstractmethod
+    def count_usage(self, count: UsageCount) -> None:
+        """Add one call's figures to its user's usage of its day, in one short write."""
+
+    @abc.abstractmethod
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
-        """Counters of one user or of every user, by user id. ``window_ms`` is the rate
-        window for users without their own."""
+        """Usage of one API user or of every one, by user id (a user never counted has zeros;
+        an unknown user, no row). ``window_ms`` is the rate window for users without their
+        own."""
 
     @abc.abstractmethod
     def reset_usage(self) -> None:

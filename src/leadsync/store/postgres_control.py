@@ -1,48 +1,47 @@
-"""PostgreSQL storage for call limits and fault rules.
+"""PostgreSQL storage for call limits, usage counts and fault rules.
 
-Admitting a call is one statement, in autocommit: an ``INSERT ... ON CONFLICT DO UPDATE`` on
-the user's row of ``limit_usage``, which locks that row and always works on its newest
-version, so calls from any number of processes are counted one after the other. The
-statement decides the verdict, updates every counter and, through a second CTE, takes the
-concurrency lease. Ending a lease is one more statement. Both touch unlogged tables only,
-so neither waits for a WAL flush (see migrations/postgres/0003_limits.sql).
+Admitting a call is one READ COMMITTED transaction: ``SELECT ... FOR UPDATE`` locks the
+user's row of ``limit_usage``, so calls from any number of processes are decided one after
+the other; ``leadsync.limits.admission`` decides, and one more statement writes the counters
+and the lease. Ending a lease and counting usage are one statement each. All of them touch
+unlogged tables only, so no commit waits for a WAL flush (migrations/postgres/0003, 0007).
 
-Locks are always taken lease rows first, then the user's row (ending a lease, reaping), or
-the user's row alone (admitting): no two statements can wait for each other.
+Locks: admitting holds the user's counter row and takes lease rows; ending a lease takes its
+lease row alone. No two statements can wait for each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import psycopg
 from psycopg.rows import TupleRow
 
 from leadsync.store.control import (
-    CONCURRENCY_CODE,
     LIMIT_CODES,
     LIMIT_FIELDS,
-    RATE_CODE,
     RULE_COLUMNS,
-    Admission,
-    AdmissionRequest,
+    Counters,
+    CounterState,
+    Decide,
     FaultChooser,
     FaultRule,
     FaultStore,
+    Lease,
     LimitStore,
     LimitValues,
     UnknownUser,
     Usage,
+    UsageCount,
     row_to_rule,
 )
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
+T = TypeVar("T")
 _WRITE_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
-#: The verdict of an admission that found expired leases in the way: reap, then ask again.
-_REAP_FIRST = -1
 
 
 class _Pooled(Protocol):
@@ -53,83 +52,52 @@ class _Pooled(Protocol):
     def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
 
 
-# o: the limits that apply (the user's own over the server's), always one row. The upsert
-# then works on the user's counters as they stand (u.*): those of another day count as 0 and
-# recent keeps only the calls inside the window. OFFSET 0 keeps the planner from pulling s
-# up into its users, which would compute the window once per mention instead of once.
-_ADMIT = """
-WITH o AS (
-    SELECT COALESCE(l.daily_quota, %(quota)s) AS q,
-           COALESCE(l.rate_calls, %(rate)s) AS r,
-           COALESCE(l.rate_window_ms, %(window)s) AS w,
-           COALESCE(l.concurrency, %(conc)s) AS c
-    FROM (SELECT 1) AS one LEFT JOIN user_limits AS l ON l.user_id = %(user)s
-),
-up AS (
-    INSERT INTO limit_usage AS u (user_id, day, day_calls, recent, in_flight, last_code)
-    SELECT %(user)s, %(day)s, 1,
-           CASE WHEN o.r > 0 THEN ARRAY[%(now)s::bigint] ELSE '{}'::bigint[] END,
-           (o.c > 0)::int, 0
-    FROM o
-    ON CONFLICT (user_id) DO UPDATE SET
-        (day, day_calls, recent, in_flight,
-         rejected_quota, rejected_rate, rejected_concurrency, last_code) = (
-        SELECT %(day)s,
-               s.day_calls + (v.code = 0)::int,
-               CASE WHEN v.code = 0 AND s.r > 0
-                    THEN (s.live || %(now)s::bigint)[greatest(cardinality(s.live) + 2 - s.r, 1):]
-                    ELSE s.live END,
-               u.in_flight + (v.code = 0 AND s.c > 0)::int,
-               s.rq + (v.code = 20015)::int,
-               s.rr + (v.code = 20023)::int,
-               s.rc + (v.code = 20024)::int,
-               v.code
-        FROM (SELECT o.q, o.r, o.c,
-                     CASE WHEN u.day = %(day)s THEN u.day_calls ELSE 0 END AS day_calls,
-                     CASE WHEN o.r > 0
-                          THEN ARRAY(SELECT t FROM unnest(u.recent) AS t
-                                     WHERE t > %(now)s::bigint - o.w ORDER BY t)
-                          ELSE '{}'::bigint[] END AS live,
-                     CASE WHEN u.day = %(day)s THEN u.rejected_quota ELSE 0 END AS rq,
-                     CASE WHEN u.day = %(day)s THEN u.rejected_rate ELSE 0 END AS rr,
-                     CASE WHEN u.day = %(day)s THEN u.rejected_concurrency ELSE 0 END AS rc
-              FROM o OFFSET 0) AS s,
-             LATERAL (SELECT CASE
-                WHEN s.q > 0 AND s.day_calls >= s.q THEN 20015
-                WHEN s.r > 0 AND cardinality(s.live) >= s.r THEN 20023
-                WHEN s.c > 0 AND u.in_flight >= s.c THEN
-                    CASE WHEN EXISTS (SELECT 1 FROM call_leases AS l
-                                      WHERE l.user_id = u.user_id AND l.expires_ms <= %(now)s)
-                         THEN -1 ELSE 20024 END
-                ELSE 0 END AS code) AS v)
-    RETURNING u.last_code, u.day_calls, cardinality(u.recent), u.in_flight, u.recent[1]
-),
-lease AS (
-    INSERT INTO call_leases (lease_id, user_id, expires_ms)
-    SELECT %(lease)s, %(user)s, %(expires)s FROM up, o WHERE up.last_code = 0 AND o.c > 0
-)
-SELECT up.*, o.q, o.r, o.w, o.c FROM up, o
+_OVERRIDE_COLUMNS = "daily_quota, rate_calls, rate_window_ms, concurrency"
+
+# The user's counters, locked until the transaction ends, with the user's own limits.
+_LOCK = """
+SELECT l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency, u.day, u.day_calls,
+       u.recent
+FROM limit_usage AS u LEFT JOIN user_limits AS l ON l.user_id = u.user_id
+WHERE u.user_id = %s
+FOR UPDATE OF u
 """
 
-_RELEASE = """
-WITH gone AS (DELETE FROM call_leases WHERE lease_id = %s RETURNING user_id)
-UPDATE limit_usage SET in_flight = greatest(in_flight - 1, 0)
-WHERE user_id IN (SELECT user_id FROM gone)
-"""
+# A statement of its own, run once the lock is held: its snapshot then has the leases of
+# every admission decided before (the locking statement's snapshot predates the wait).
+_LEASES = "SELECT lease_id, owner, expires_ms FROM call_leases WHERE user_id = %s"
 
-_REAP = """
-WITH gone AS (
-    DELETE FROM call_leases WHERE user_id = %(user)s AND expires_ms <= %(now)s RETURNING 1
+_WRITE = """
+WITH gone AS (DELETE FROM call_leases WHERE lease_id = ANY(%(reaped)s::text[])),
+taken AS (
+    INSERT INTO call_leases (lease_id, user_id, owner, expires_ms)
+    SELECT %(lease)s, %(user)s, %(owner)s, %(expires)s WHERE %(lease)s::text IS NOT NULL
 )
-UPDATE limit_usage SET in_flight = greatest(in_flight - (SELECT count(*) FROM gone), 0)
+UPDATE limit_usage SET day = %(day)s, day_calls = %(calls)s, recent = %(recent)s
 WHERE user_id = %(user)s
 """
 
+_COUNT_USAGE = """
+INSERT INTO call_usage AS u (user_id, day, calls, records, rejected_quota, rejected_rate,
+                             rejected_concurrency)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (user_id, day) DO UPDATE SET
+    calls = u.calls + excluded.calls,
+    records = u.records + excluded.records,
+    rejected_quota = u.rejected_quota + excluded.rejected_quota,
+    rejected_rate = u.rejected_rate + excluded.rejected_rate,
+    rejected_concurrency = u.rejected_concurrency + excluded.rejected_concurrency
+"""
+
+# Every API user, with its own limits, its usage that day, its counters and its leases.
 _USAGE = """
-SELECT user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
-       u.day, u.day_calls, u.recent, u.in_flight,
-       u.rejected_quota, u.rejected_rate, u.rejected_concurrency
-FROM user_limits AS l FULL JOIN limit_usage AS u USING (user_id)
+SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
+       c.calls, c.records, c.rejected_quota, c.rejected_rate, c.rejected_concurrency, u.recent,
+       (SELECT count(*) FROM call_leases AS x WHERE x.user_id = a.user_id)
+FROM api_users AS a
+LEFT JOIN user_limits AS l ON l.user_id = a.user_id
+LEFT JOIN limit_usage AS u ON u.user_id = a.user_id
+LEFT JOIN call_usage AS c ON c.user_id = a.user_id AND c.day = %s
 """
 
 
@@ -143,9 +111,7 @@ class PostgresLimits(LimitStore):
 
     def overrides(self, user_id: str) -> LimitValues:
         rows = self._store._fetch(
-            "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
-            " FROM user_limits WHERE user_id = %s",
-            (user_id,),
+            f"SELECT {_OVERRIDE_COLUMNS} FROM user_limits WHERE user_id = %s", (user_id,)
         )
         return _overrides(rows[0]) if rows else LimitValues()
 
@@ -178,72 +144,107 @@ class PostgresLimits(LimitStore):
                     (*changes.values(), user_id),
                 )
             row = conn.execute(
-                "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
-                " FROM user_limits WHERE user_id = %s",
-                (user_id,),
+                f"SELECT {_OVERRIDE_COLUMNS} FROM user_limits WHERE user_id = %s", (user_id,)
             ).fetchone()
         assert row is not None
         return _overrides(row)
 
-    def admit(self, request: AdmissionRequest) -> Admission:
-        defaults = request.defaults
-        params = {
-            "user": request.user_id,
-            "day": request.day,
-            "now": request.now_ms,
-            "quota": defaults.daily_quota or 0,
-            "rate": defaults.rate_calls or 0,
-            "window": defaults.rate_window_ms or 0,
-            "conc": defaults.concurrency or 0,
-            "lease": request.lease_id,
-            "expires": request.lease_expires_ms,
-        }
-        for _attempt in range(3):
-            [row] = self._store._fetch(_ADMIT, params)
-            if row[0] != _REAP_FIRST:
-                break
-            self._store._fetch(_REAP, {"user": request.user_id, "now": request.now_ms})
-        code, day_calls, window_calls, in_flight, oldest, *effective = row
-        if code == _REAP_FIRST:
-            # Leases keep expiring under us; the slots are taken all the same.
-            code = CONCURRENCY_CODE
-        limits = LimitValues(*effective)
-        leased = code == 0 and bool(limits.concurrency)
-        retry_at = oldest + (limits.rate_window_ms or 0) if code == RATE_CODE and oldest else 0
-        return Admission(code, limits, day_calls, window_calls, in_flight, leased, retry_at)
+    def admit(self, user_id: str, decide: Decide[T]) -> T:
+        with self._store._transaction(_WRITE_BEGIN) as conn:
+            row, leases = self._lock(conn, user_id)
+            if row is None:
+                # The user's first counted call: make the row to lock (another process may
+                # make it at the same time; then this one waits for it).
+                conn.execute(
+                    "INSERT INTO limit_usage (user_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (user_id,),
+                )
+                row, leases = self._lock(conn, user_id)
+            if row is None:
+                raise UnknownUser(f"no API user {user_id!r}")
+            state = CounterState(
+                overrides=_overrides(row),
+                counters=Counters(row[4], row[5], tuple(row[6])),
+                leases=tuple(Lease(*lease) for lease in leases),
+            )
+            answer, write = decide(state)
+            if write is not None:
+                lease = write.lease
+                conn.execute(
+                    _WRITE,
+                    {
+                        "user": user_id,
+                        "day": write.counters.day,
+                        "calls": write.counters.day_calls,
+                        "recent": list(write.counters.recent),
+                        "reaped": list(write.reaped),
+                        "lease": lease.lease_id if lease else None,
+                        "owner": lease.owner if lease else None,
+                        "expires": lease.expires_ms if lease else None,
+                    },
+                )
+        return answer
 
-    def release(self, user_id: str, lease_id: str) -> None:
-        self._store._fetch(_RELEASE, (lease_id,))
+    @staticmethod
+    def _lock(conn: Conn, user_id: str) -> tuple[Row | None, list[Row]]:
+        # Pipelined: one round trip, the second statement run after the first got its lock.
+        with conn.pipeline():
+            locked = conn.execute(_LOCK, (user_id,))
+            leases = conn.execute(_LEASES, (user_id,))
+        return locked.fetchone(), leases.fetchall()
+
+    def release(self, lease_id: str) -> None:
+        self._store._fetch("DELETE FROM call_leases WHERE lease_id = %s", (lease_id,))
+
+    def leases(self) -> list[Lease]:
+        rows = self._store._fetch(
+            "SELECT lease_id, owner, expires_ms FROM call_leases ORDER BY lease_id"
+        )
+        return [Lease(*row) for row in rows]
+
+    def reap(self, lease_ids: Sequence[str]) -> int:
+        if not lease_ids:
+            return 0
+        rows = self._store._fetch(
+            "WITH gone AS (DELETE FROM call_leases WHERE lease_id = ANY(%s) RETURNING 1)"
+            " SELECT count(*) FROM gone",
+            (list(lease_ids),),
+        )
+        return int(rows[0][0])
+
+    def count_usage(self, count: UsageCount) -> None:
+        rejects = [int(count.rejected == code) for code in LIMIT_CODES]
+        self._store._fetch(
+            _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
+        )
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
         sql = _USAGE
-        params: tuple[Any, ...] = ()
+        params: tuple[Any, ...] = (day,)
         if user_id is not None:
-            sql += " WHERE user_id = %s"
-            params = (user_id,)
-        rows = self._store._fetch(sql + " ORDER BY user_id", params)
-        return [_usage(row, now_ms=now_ms, day=day, window_ms=window_ms) for row in rows]
+            sql += " WHERE a.user_id = %s"
+            params = (day, user_id)
+        rows = self._store._fetch(sql + " ORDER BY a.user_id", params)
+        return [_usage(row, now_ms=now_ms, window_ms=window_ms) for row in rows]
 
     def reset_usage(self) -> None:
         with self._store._transaction(_WRITE_BEGIN) as conn:
             conn.execute("DELETE FROM call_leases")
-            conn.execute(
-                "UPDATE limit_usage SET day = 0, day_calls = 0, recent = '{}', in_flight = 0,"
-                " rejected_quota = 0, rejected_rate = 0, rejected_concurrency = 0, last_code = 0"
-            )
+            conn.execute("DELETE FROM call_usage")
+            conn.execute("UPDATE limit_usage SET day = 0, day_calls = 0, recent = '{}'")
 
 
-def _usage(row: Sequence[Any], *, now_ms: int, day: int, window_ms: int) -> Usage:
+def _usage(row: Sequence[Any], *, now_ms: int, window_ms: int) -> Usage:
     overrides = _overrides(row[1:5])
     window = overrides.rate_window_ms or window_ms
-    same_day = row[5] == day
     return Usage(
         user_id=row[0],
         overrides=overrides,
-        day_calls=row[6] if same_day else 0,
-        window_calls=sum(1 for t in row[7] or () if t > now_ms - window),
-        in_flight=row[8] or 0,
-        rejects=dict(zip(LIMIT_CODES, row[9:12], strict=True)) if same_day else {},
+        day_calls=row[5] or 0,
+        records=row[6] or 0,
+        rejects=dict(zip(LIMIT_CODES, (n or 0 for n in row[7:10]), strict=True)),
+        window_calls=sum(1 for t in row[10] or () if t > now_ms - window),
+        in_flight=row[11],
     )
 
 

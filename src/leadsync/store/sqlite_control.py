@@ -1,7 +1,8 @@
-"""SQLite storage for call limits and fault rules.
+"""SQLite storage for call limits, usage counts and fault rules.
 
-Every decision is one ``BEGIN IMMEDIATE`` transaction on the store's writer, which holds the
+Every admission is one ``BEGIN IMMEDIATE`` transaction on the store's writer, which holds the
 database's single write lock: processes sharing the file take turns, so counts are exact.
+What the transaction writes is decided by ``leadsync.limits.admission``, never here.
 """
 
 from __future__ import annotations
@@ -11,26 +12,28 @@ import sys
 from array import array
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from leadsync.store.control import (
-    CONCURRENCY_CODE,
     LIMIT_CODES,
     LIMIT_FIELDS,
-    QUOTA_CODE,
-    RATE_CODE,
     RULE_COLUMNS,
-    Admission,
-    AdmissionRequest,
+    Counters,
+    CounterState,
+    Decide,
     FaultChooser,
     FaultRule,
     FaultStore,
+    Lease,
     LimitStore,
     LimitValues,
     UnknownUser,
     Usage,
+    UsageCount,
     row_to_rule,
 )
+
+T = TypeVar("T")
 
 
 class _Transactional(Protocol):
@@ -39,18 +42,15 @@ class _Transactional(Protocol):
     def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
-_LIMIT_COLUMNS = (
-    "daily_quota, rate_calls, rate_window_ms, concurrency, day, day_calls, recent, in_flight,"
-    " rejected_quota, rejected_rate, rejected_concurrency"
-)
+_OVERRIDE_COLUMNS = "daily_quota, rate_calls, rate_window_ms, concurrency"
 
 
-def _unpack(blob: bytes) -> list[int]:
+def _unpack(blob: bytes) -> tuple[int, ...]:
     times = array("q")
     times.frombytes(blob)
     if _BIG_ENDIAN:
         times.byteswap()
-    return times.tolist()
+    return tuple(times)
 
 
 def _pack(times: Sequence[int]) -> bytes:
@@ -68,6 +68,28 @@ _LIMITED_USERS = (
     "SELECT user_id FROM user_limits WHERE daily_quota > 0 OR rate_calls > 0 OR concurrency > 0"
 )
 
+_COUNT_USAGE = """
+INSERT INTO call_usage (user_id, day, calls, records, rejected_quota, rejected_rate,
+                        rejected_concurrency)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (user_id, day) DO UPDATE SET
+    calls = calls + excluded.calls,
+    records = records + excluded.records,
+    rejected_quota = rejected_quota + excluded.rejected_quota,
+    rejected_rate = rejected_rate + excluded.rejected_rate,
+    rejected_concurrency = rejected_concurrency + excluded.rejected_concurrency
+"""
+
+# Every API user, with its own limits, its usage that day, its counters and its leases.
+_USAGE = """
+SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
+       c.calls, c.records, c.rejected_quota, c.rejected_rate, c.rejected_concurrency, l.recent,
+       (SELECT count(*) FROM call_leases AS x WHERE x.user_id = a.user_id)
+FROM api_users AS a
+LEFT JOIN user_limits AS l ON l.user_id = a.user_id
+LEFT JOIN call_usage AS c ON c.user_id = a.user_id AND c.day = ?
+"""
+
 
 def _overrides(row: Sequence[Any]) -> LimitValues:
     return LimitValues(row[0], row[1], row[2], row[3])
@@ -79,9 +101,7 @@ class SQLiteLimits(LimitStore):
 
     def overrides(self, user_id: str) -> LimitValues:
         rows = self._store._fetch(
-            "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
-            " FROM user_limits WHERE user_id = ?",
-            (user_id,),
+            f"SELECT {_OVERRIDE_COLUMNS} FROM user_limits WHERE user_id = ?", (user_id,)
         )
         return _overrides(rows[0]) if rows else LimitValues()
 
@@ -104,108 +124,105 @@ class SQLiteLimits(LimitStore):
                     (*changes.values(), user_id),
                 )
             row = conn.execute(
-                "SELECT daily_quota, rate_calls, rate_window_ms, concurrency"
-                " FROM user_limits WHERE user_id = ?",
-                (user_id,),
+                f"SELECT {_OVERRIDE_COLUMNS} FROM user_limits WHERE user_id = ?", (user_id,)
             ).fetchone()
         return _overrides(row)
 
-    def admit(self, request: AdmissionRequest) -> Admission:
-        user, now = request.user_id, request.now_ms
+    def admit(self, user_id: str, decide: Decide[T]) -> T:
+        # BEGIN IMMEDIATE takes the database's write lock: every process decides in turn.
         with self._store._transaction() as conn:
             row = conn.execute(
-                f"SELECT {_LIMIT_COLUMNS} FROM user_limits WHERE user_id = ?", (user,)
-            ).fetchone()
-            if row is None:
-                conn.execute("INSERT INTO user_limits (user_id) VALUES (?)", (user,))
-                row = (None, None, None, None, 0, 0, b"", 0, 0, 0, 0)
-            limits = _overrides(row).over(request.defaults)
-            same_day = row[4] == request.day
-            day_calls = row[5] if same_day else 0
-            quota, rate = limits.daily_quota or 0, limits.rate_calls or 0
-            window = limits.rate_window_ms or 0
-            recent = [t for t in _unpack(row[6]) if t > now - window] if rate and window else []
-            in_flight = row[7]
-            code = 0
-            if quota and day_calls >= quota:
-                code = QUOTA_CODE
-            elif rate and len(recent) >= rate:
-                code = RATE_CODE
-            elif limits.concurrency and in_flight >= limits.concurrency:
-                in_flight -= self._reap(conn, user, now)
-                if in_flight >= limits.concurrency:
-                    code = CONCURRENCY_CODE
-            rejects = list(row[8:11]) if same_day else [0, 0, 0]
-            leased = False
-            if code:
-                rejects[LIMIT_CODES.index(code)] += 1
-            else:
-                day_calls += 1
-                if rate:
-                    recent = [*recent, now][-rate:]
-                if limits.concurrency:
-                    conn.execute(
-                        "INSERT INTO call_leases (lease_id, user_id, expires_ms) VALUES (?, ?, ?)",
-                        (request.lease_id, user, request.lease_expires_ms),
-                    )
-                    in_flight += 1
-                    leased = True
-            conn.execute(
-                "UPDATE user_limits SET day = ?, day_calls = ?, recent = ?, in_flight = ?,"
-                " rejected_quota = ?, rejected_rate = ?, rejected_concurrency = ?"
+                f"SELECT {_OVERRIDE_COLUMNS}, day, day_calls, recent FROM user_limits"
                 " WHERE user_id = ?",
-                (request.day, day_calls, _pack(recent), in_flight, *rejects, user),
+                (user_id,),
+            ).fetchone()
+            leases = conn.execute(
+                "SELECT lease_id, owner, expires_ms FROM call_leases WHERE user_id = ?",
+                (user_id,),
+            ).fetchall()
+            state = CounterState(
+                overrides=_overrides(row) if row else LimitValues(),
+                counters=Counters(row[4], row[5], _unpack(row[6])) if row else Counters(),
+                leases=tuple(Lease(*lease) for lease in leases),
             )
-        retry_at = recent[0] + window if code == RATE_CODE and recent else 0
-        return Admission(code, limits, day_calls, len(recent), in_flight, leased, retry_at)
-
-    @staticmethod
-    def _reap(conn: sqlite3.Connection, user_id: str, now_ms: int) -> int:
-        cur = conn.execute(
-            "DELETE FROM call_leases WHERE user_id = ? AND expires_ms <= ?", (user_id, now_ms)
-        )
-        return max(cur.rowcount, 0)
-
-    def release(self, user_id: str, lease_id: str) -> None:
-        with self._store._transaction() as conn:
-            cur = conn.execute("DELETE FROM call_leases WHERE lease_id = ?", (lease_id,))
-            if cur.rowcount > 0:
-                conn.execute(
-                    "UPDATE user_limits SET in_flight = max(in_flight - 1, 0) WHERE user_id = ?",
-                    (user_id,),
+            answer, write = decide(state)
+            if write is None:
+                return answer
+            counters = write.counters
+            conn.execute(
+                "INSERT INTO user_limits (user_id, day, day_calls, recent) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET day = excluded.day,"
+                " day_calls = excluded.day_calls, recent = excluded.recent",
+                (user_id, counters.day, counters.day_calls, _pack(counters.recent)),
+            )
+            if write.reaped:
+                conn.executemany(
+                    "DELETE FROM call_leases WHERE lease_id = ?",
+                    [(lease_id,) for lease_id in write.reaped],
                 )
+            if write.lease is not None:
+                lease = write.lease
+                conn.execute(
+                    "INSERT INTO call_leases (lease_id, user_id, owner, expires_ms)"
+                    " VALUES (?, ?, ?, ?)",
+                    (lease.lease_id, user_id, lease.owner, lease.expires_ms),
+                )
+        return answer
+
+    def release(self, lease_id: str) -> None:
+        with self._store._transaction() as conn:
+            conn.execute("DELETE FROM call_leases WHERE lease_id = ?", (lease_id,))
+
+    def leases(self) -> list[Lease]:
+        rows = self._store._fetch(
+            "SELECT lease_id, owner, expires_ms FROM call_leases ORDER BY lease_id"
+        )
+        return [Lease(*row) for row in rows]
+
+    def reap(self, lease_ids: Sequence[str]) -> int:
+        if not lease_ids:
+            return 0
+        with self._store._transaction() as conn:
+            gone = 0
+            for lease_id in lease_ids:
+                cur = conn.execute("DELETE FROM call_leases WHERE lease_id = ?", (lease_id,))
+                gone += max(cur.rowcount, 0)
+        return gone
+
+    def count_usage(self, count: UsageCount) -> None:
+        rejects = [int(count.rejected == code) for code in LIMIT_CODES]
+        with self._store._transaction() as conn:
+            conn.execute(
+                _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
+            )
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
-        sql = f"SELECT user_id, {_LIMIT_COLUMNS} FROM user_limits"
-        params: tuple[Any, ...] = ()
+        sql = _USAGE
+        params: tuple[Any, ...] = (day,)
         if user_id is not None:
-            sql += " WHERE user_id = ?"
-            params = (user_id,)
-        rows = self._store._fetch(sql + " ORDER BY user_id", params)
-        return [
-            _usage(row[0], row[1:], now_ms=now_ms, day=day, window_ms=window_ms) for row in rows
-        ]
+            sql += " WHERE a.user_id = ?"
+            params = (day, user_id)
+        rows = self._store._fetch(sql + " ORDER BY a.user_id", params)
+        return [_usage(row, now_ms=now_ms, window_ms=window_ms) for row in rows]
 
     def reset_usage(self) -> None:
         with self._store._transaction() as conn:
             conn.execute("DELETE FROM call_leases")
-            conn.execute(
-                "UPDATE user_limits SET day = 0, day_calls = 0, recent = x'', in_flight = 0,"
-                " rejected_quota = 0, rejected_rate = 0, rejected_concurrency = 0"
-            )
+            conn.execute("DELETE FROM call_usage")
+            conn.execute("UPDATE user_limits SET day = 0, day_calls = 0, recent = x''")
 
 
-def _usage(user_id: str, row: Sequence[Any], *, now_ms: int, day: int, window_ms: int) -> Usage:
-    overrides = _overrides(row)
+def _usage(row: Sequence[Any], *, now_ms: int, window_ms: int) -> Usage:
+    overrides = _overrides(row[1:5])
     window = overrides.rate_window_ms or window_ms
-    same_day = row[4] == day
     return Usage(
-        user_id=user_id,
+        user_id=row[0],
         overrides=overrides,
-        day_calls=row[5] if same_day else 0,
-        window_calls=sum(1 for t in _unpack(row[6]) if t > now_ms - window),
-        in_flight=row[7],
-        rejects=dict(zip(LIMIT_CODES, row[8:11], strict=True)) if same_day else {},
+        day_calls=row[5] or 0,
+        records=row[6] or 0,
+        rejects=dict(zip(LIMIT_CODES, (n or 0 for n in row[7:10]), strict=True)),
+        window_calls=sum(1 for t in _unpack(row[10] or b"") if t > now_ms - window),
+        in_flight=row[11],
     )
 
 

@@ -1,0 +1,53 @@
+"""Usage (calls, records, rejects per user and day) is counted whether or not limits are on,
+and shown by ``users usage`` and ``/admin/usage``; in-process, on every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+from click.testing import CliRunner
+from limits_wire import TOKEN
+
+from leadsync.app import create_app
+from leadsync.cli import main
+from leadsync.config import Settings
+from leadsync.store import open_store
+from support import envelope, lead_record, sync_params
+
+
+async def _calls(database_url: str) -> dict[str, Any]:
+    store = open_store(database_url)
+    store.add_user("u", "k")
+    store.add_user("idle", "k")
+    app = create_app(Settings(database_url=database_url, admin_token=TOKEN), store)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://leadsync") as client:
+
+            async def sync(*emails: str, key: str = "k") -> int:
+                records = [lead_record(e) for e in emails]
+                body = envelope("syncMultipleLeads", sync_params(records), "u", key)
+                answer = await client.post("/soap/mktows/2_2", content=body.encode())
+                return answer.status_code
+
+            assert await sync("a@x.com", "b@x.com") == 200
+            assert await sync("c@x.com") == 200
+            assert await sync("d@x.com", key="wrong") == 500  # unauthenticated: not counted
+            answer = await client.get("/admin/usage", headers={"Authorization": f"Bearer {TOKEN}"})
+            return {row["user"]: row for row in answer.json()["usage"]}
+    finally:
+        store.close()
+
+
+def test_usage_is_counted_with_no_limit_on(database_url: str) -> None:
+    rows = anyio.run(_calls, database_url)
+    assert (rows["u"]["calls_today"], rows["u"]["records_today"]) == (2, 3)
+    assert rows["u"]["rejects"] == {"20015": 0, "20023": 0, "20024": 0}
+    assert rows["u"]["limits"]["daily_quota"] == 0
+    assert (rows["idle"]["calls_today"], rows["idle"]["records_today"]) == (0, 0)
+    shown = CliRunner().invoke(main, ["users", "usage", "u", "--database", database_url], env={})
+    assert shown.exit_code == 0, shown.output
+    assert "  calls today:      2 (no limit)" in shown.output
+    assert "  records today:    3\n" in shown.output
