@@ -136,7 +136,10 @@ def app_on(
             yield app
         return
     database: str = request.getfixturevalue("postgres_database_url")
-    with postgres_schema(database) as url, serving_app(tmp, database_url=url, **settings) as app:
+    with (
+        postgres_schema(database, drop=False) as url,
+        serving_app(tmp, database_url=url, **settings) as app,
+    ):
         yield app
 
 
