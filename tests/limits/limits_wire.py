@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from support import Server, cli, envelope, fault, lead_record, sync_params
+from support import Endpoint, cli, envelope, fault, lead_record, sync_params
 
 TOKEN = "test-admin-token"
 _emails = itertools.count()
@@ -24,7 +24,7 @@ HTTP = httpx.Client(timeout=60)
 
 
 def sync_one(
-    server: Server, email: str | None = None, *, user: str | None = None, key: str | None = None
+    server: Endpoint, email: str | None = None, *, user: str | None = None, key: str | None = None
 ) -> httpx.Response:
     body = envelope(
         "syncMultipleLeads",
@@ -32,7 +32,7 @@ def sync_one(
         user or server.user_id,
         key or server.key,
     )
-    return HTTP.post(
+    return server.http.post(
         server.endpoint, content=body.encode(), headers={"Content-Type": "text/xml; charset=utf-8"}
     )
 
@@ -45,7 +45,7 @@ def outcome(response: httpx.Response) -> int:
 
 
 def outcomes_in_parallel(
-    server: Server,
+    server: Endpoint,
     count: int,
     *,
     threads: int = 16,
@@ -57,9 +57,9 @@ def outcomes_in_parallel(
 
 
 def admin(
-    server: Server, method: str, path: str, body: Any = None, token: str = TOKEN, **params: Any
+    server: Endpoint, method: str, path: str, body: Any = None, token: str = TOKEN, **params: Any
 ) -> httpx.Response:
-    return HTTP.request(
+    return server.http.request(
         method,
         f"{server.base_url}/admin{path}",
         json=body,
@@ -68,13 +68,13 @@ def admin(
     )
 
 
-def admin_json(server: Server, method: str, path: str, body: Any = None, **params: Any) -> Any:
+def admin_json(server: Endpoint, method: str, path: str, body: Any = None, **params: Any) -> Any:
     response = admin(server, method, path, body, **params)
     assert response.status_code in (200, 201), response.text
     return response.json()
 
 
-def usage(server: Server, user: str | None = None) -> dict[str, Any]:
+def usage(server: Endpoint, user: str | None = None) -> dict[str, Any]:
     rows = admin_json(server, "GET", "/usage", user=user or server.user_id)["usage"]
     assert len(rows) == 1, rows
     row: dict[str, Any] = rows[0]
@@ -93,6 +93,6 @@ def counts(results: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def emails(server: Server) -> Sequence[str]:
+def emails(server: Endpoint) -> Sequence[str]:
     leads = admin_json(server, "GET", "/leads", limit=1000)["leads"]
     return [lead["email"] for lead in leads]

@@ -21,12 +21,13 @@ from limits_wire import (
     usage,
 )
 
+from inprocess import serving_app
 from leadsync.limits.guard import LIMITED_USERS_TTL_S
 from support import Server, cli, count_leads, fault, running_server
 
 
 def test_daily_quota_refuses_with_20015_and_writes_nothing(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--daily-quota", "3") as srv:
+    with serving_app(tmp_path, daily_quota=3) as srv:
         assert [outcome(sync_one(srv)) for _ in range(3)] == [0, 0, 0]
         refused = sync_one(srv, "over-quota@x.com")
         shown = cli("users", "usage", "--database", srv.database_url, env={})
@@ -47,7 +48,7 @@ def test_daily_quota_refuses_with_20015_and_writes_nothing(tmp_path: Path) -> No
 
 
 def test_rate_limit_refuses_with_20023(tmp_path: Path) -> None:
-    with running_server(tmp_path, "--rate", "3/30s") as srv:
+    with serving_app(tmp_path, rate_limit="3/30s") as srv:
         results = [outcome(sync_one(srv)) for _ in range(5)]
         refused = fault(sync_one(srv))
     assert results == [0, 0, 0, 20023, 20023]
@@ -61,9 +62,7 @@ def test_rate_limit_refuses_with_20023(tmp_path: Path) -> None:
 
 def test_concurrency_limit_counts_slow_calls_until_they_answer(tmp_path: Path) -> None:
     # Every call takes 0.6 s: the first two hold both slots while the others arrive.
-    with running_server(
-        tmp_path, "--concurrency", "2", "--inject", "delay=0.6", "--admin-token", TOKEN
-    ) as srv:
+    with serving_app(tmp_path, concurrency_limit=2, inject="delay=0.6", admin_token=TOKEN) as srv:
         results = outcomes_in_parallel(srv, 6, threads=6)
         after = usage(srv)
         assert outcome(sync_one(srv)) == 0  # slots are free once the answers are out
@@ -85,9 +84,7 @@ def test_user_limits_set_while_the_server_runs_apply_within_a_second(tmp_path: P
 
 
 def test_marketo_limits_apply_marketos_values(tmp_path: Path) -> None:
-    with running_server(
-        tmp_path, "--marketo-limits", "--daily-quota", "20000", "--admin-token", TOKEN
-    ) as srv:
+    with serving_app(tmp_path, marketo_limits=True, daily_quota=20000, admin_token=TOKEN) as srv:
         assert outcome(sync_one(srv)) == 0
         row = usage(srv)
     assert row["limits"] == {
