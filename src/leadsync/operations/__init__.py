@@ -6,7 +6,8 @@ Where each rule is:
   ForeignSysPersonId, then Email), email de-duplication (``_Resolver._newest_by_email``),
   field merge, per-record CREATED/UPDATED/FAILED outcomes.
 - ``sync_lead``: syncLead's differences from ``sync`` (cookie key, returnLead).
-- ``fields``: the field catalogue and typing of values.
+- ``fields``: the field catalogue and typing of values (``plain_text``: the one rule for
+  text, blank clears; ``check_characters``: only what XML 1.0 can carry is stored).
 - ``keys``: naming leads by LeadKey (IDNUM, EMAIL, COOKIE, SFDC*) and finding them.
 - ``reads``: getLead and getMultipleLeads selectors and paging.
 - ``merge``, ``lists``: mergeLeads and static lists.
@@ -14,6 +15,8 @@ Where each rule is:
 - ``describe``: describeMObject and listMObjects.
 - ``positions``: opaque stream positions for paged reads.
 
-Call limits and fault rules are in ``leadsync.limits``. Nothing here knows HTTP, XML, JSON
-or SQL.
+Call limits and fault rules are in ``leadsync.limits``. Reading a ``leadRecord`` is
+``leadsync.soap.record_reader``; namespaces, signing, escaping, the one hardened parser and
+the fault-code catalogue are the wire kit ``leadsync.mktows``, shared with the client.
+Nothing here knows HTTP, XML, JSON or SQL.
 """
