@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from client.faultproxy import FaultProxy
 from client.helpers import fast_client, leads
-from leadsync.client import LeadKeySelector, ProtocolError
+from leadsync.client import LastUpdateAtSelector, LeadKeySelector, ProtocolError
 from support import Server
 
 
@@ -53,3 +54,18 @@ def test_remaining_leads_without_a_position_are_an_error(
         pages = client.get_multiple_leads(LeadKeySelector("EMAIL", emails), batch_size=10)
         with pytest.raises(ProtocolError, match=r"15 more lead.* no stream position"):
             list(pages)
+
+
+def test_a_window_wider_than_the_server_allows_is_read_in_parts(
+    server: Server, proxy: FaultProxy, prefix: str
+) -> None:
+    records = leads(prefix, 30)
+    now = datetime.now(UTC)
+    # 95 days: the server refuses more than 30 at once (20022), so the client splits it.
+    window = LastUpdateAtSelector(now - timedelta(days=95), now + timedelta(minutes=5))
+    with fast_client(proxy.endpoint(), server) as client:
+        client.sync_multiple_leads(records)
+        found = list(client.get_multiple_leads(window, batch_size=1000))
+    mine = sorted(lead.email or "" for lead in found if (lead.email or "").startswith(prefix))
+    assert mine == sorted(str(r["Email"]) for r in records)
+    assert len({lead.id for lead in found}) == len(found)

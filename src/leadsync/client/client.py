@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -25,6 +26,7 @@ from leadsync.client.errors import (
 )
 from leadsync.client.models import (
     FieldInfo,
+    LastUpdateAtSelector,
     Lead,
     LeadKeySelector,
     LeadSelector,
@@ -44,6 +46,9 @@ R = TypeVar("R")
 #: Keys of a LeadKeySelector Marketo reads in one getMultipleLeads call (it ignores the rest).
 MAX_KEYS_PER_CALL = 100
 
+#: The narrowest LastUpdateAtSelector window a 20022 makes the client try.
+MIN_WINDOW = timedelta(minutes=1)
+
 #: Marketo refused more than 10 calls at once (20024); more threads would only earn faults.
 MAX_CONCURRENCY = 10
 DEFAULT_TIMEOUT = httpx.Timeout(90.0, connect=15.0)
@@ -60,6 +65,14 @@ class _GaveUp(Exception):
         self.unknown = unknown
         self.fatal = fatal
         super().__init__(str(error))
+
+
+class _TooWide(Exception):
+    """The server refused a LastUpdateAtSelector's window as too wide (20022)."""
+
+    def __init__(self, selector: LastUpdateAtSelector) -> None:
+        self.selector = selector
+        super().__init__(str(selector))
 
 
 class _Dropped(ClientError):
@@ -348,23 +361,61 @@ class Client:
         """getMultipleLeads: every lead the selector finds, page after page.
 
         A LeadKeySelector may hold any number of keys: Marketo reads at most 100 per call
-        and ignores the rest without a word, so they are sent 100 at a time, and a lead that
-        several keys find comes back once.
+        and ignores the rest without a word, so they are sent 100 at a time. A
+        LastUpdateAtSelector wider than the server allows (20022) is read in narrower
+        windows. Either way a lead found twice comes back once.
         """
         include = list(include_attributes) if include_attributes is not None else None
-        if not isinstance(selector, LeadKeySelector):
-            yield from self._lead_pages(selector, batch_size, include)
-            return
-        keys = list(dict.fromkeys(selector.key_values))
         seen: set[int | None] = set()
-        for start in range(0, len(keys), MAX_KEYS_PER_CALL):
-            chunk = LeadKeySelector(
-                selector.key_type, tuple(keys[start : start + MAX_KEYS_PER_CALL])
-            )
-            for lead in self._lead_pages(chunk, batch_size, include):
+        for part in self._selector_parts(selector):
+            yield from self._unseen(part, batch_size, include, seen)
+
+    def _unseen(
+        self,
+        selector: LeadSelector,
+        batch_size: int,
+        include: list[str] | None,
+        seen: set[int | None],
+    ) -> Iterator[Lead]:
+        """The selector's leads not in ``seen`` (which they join), window by window when
+        the server finds a LastUpdateAtSelector too wide."""
+        try:
+            for lead in self._lead_pages(selector, batch_size, include):
                 if lead.id is None or lead.id not in seen:
                     seen.add(lead.id)
                     yield lead
+        except _TooWide as wide:
+            yield from self._by_windows(wide.selector, batch_size, include, seen)
+
+    def _selector_parts(self, selector: LeadSelector) -> Iterator[LeadSelector]:
+        if not isinstance(selector, LeadKeySelector):
+            yield selector
+            return
+        keys = list(dict.fromkeys(selector.key_values))
+        for start in range(0, len(keys), MAX_KEYS_PER_CALL):
+            yield LeadKeySelector(selector.key_type, tuple(keys[start : start + MAX_KEYS_PER_CALL]))
+
+    def _by_windows(
+        self,
+        selector: LastUpdateAtSelector,
+        batch_size: int,
+        include: list[str] | None,
+        seen: set[int | None],
+    ) -> Iterator[Lead]:
+        """The window in two halves (a lead updated at the midpoint is in both, and comes
+        back once), each split again while the server still finds it too wide."""
+        assert selector.latest is not None
+        if selector.latest - selector.oldest < MIN_WINDOW:
+            raise ProtocolError(
+                "getMultipleLeads refuses even a one-minute LastUpdateAtSelector window (20022)"
+            )
+        middle = selector.oldest + (selector.latest - selector.oldest) / 2
+        yield from self._unseen(
+            LastUpdateAtSelector(selector.oldest, middle), batch_size, include, seen
+        )
+        yield from self._unseen(
+            LastUpdateAtSelector(middle, selector.latest), batch_size, include, seen
+        )
 
     def _lead_pages(
         self, selector: LeadSelector, batch_size: int, include: list[str] | None
@@ -379,6 +430,13 @@ class Client:
             except MktowsFault as fault:
                 if fault.code == FaultCode.STREAM_AT_END and position is not None:
                     return
+                if (
+                    fault.code == FaultCode.TIME_RANGE_EXCEEDED
+                    and position is None
+                    and isinstance(selector, LastUpdateAtSelector)
+                    and selector.latest is not None
+                ):
+                    raise _TooWide(selector) from None
                 raise
             yield from leads
             if remaining <= 0:
