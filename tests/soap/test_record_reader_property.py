@@ -5,6 +5,8 @@ non-ASCII, empty and over-long values, names in other spellings)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -217,8 +219,9 @@ def prepared(records: list[LeadInput]) -> list[object]:
     return out
 
 
+# LEADSYNC_PROPERTY_EXAMPLES runs more (or fewer) examples than make test's default.
 @settings(
-    max_examples=400,
+    max_examples=int(os.environ.get("LEADSYNC_PROPERTY_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
