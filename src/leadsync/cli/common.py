@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from leadsync.config import from_env, from_file
+from leadsync.config import Settings, from_env, from_file
 from leadsync.store import Store, open_store
 
 
@@ -17,9 +17,14 @@ def store_for(database_url: str | None, *, create_schema: bool = False) -> Store
     ``create_schema``; every other one refuses a database without leadsync's schema
     (``SchemaMissing``, suggesting ``leadsync db upgrade``) and creates no file.
     """
+    return open_store(database_url or configured().database_url, migrate=create_schema)
+
+
+def configured() -> Settings:
+    """The settings a command runs with: the config file ``LEADSYNC_CONFIG`` names, then
+    ``LEADSYNC_*`` variables, as ``serve`` reads them."""
     config = os.environ.get("LEADSYNC_CONFIG")
-    url = database_url or from_env(from_file(config) if config else None).database_url
-    return open_store(url, migrate=create_schema)
+    return from_env(from_file(config) if config else None)
 
 
 def new_encryption_key() -> str:

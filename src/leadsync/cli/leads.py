@@ -9,7 +9,7 @@ import click
 import orjson
 
 from leadsync.cli import database_option, main
-from leadsync.cli.common import store_for
+from leadsync.cli.common import configured, store_for
 from leadsync.cli.config_cmd import mask
 from leadsync.cli.push import (
     Reporter,
@@ -25,7 +25,6 @@ from leadsync.cli.push import (
 )
 from leadsync.client.push import RowPreparer
 from leadsync.client.validate import FieldValidator
-from leadsync.config import from_env
 from leadsync.errors import MarketoError
 from leadsync.model import Lead
 from leadsync.operations import lead_views
@@ -192,7 +191,7 @@ def import_leads(
         with source:
             columns = columns_of(source, mapping)
             local = LocalSync(
-                store, from_env(), name=mask("database_url", store.url), batch_size=batch_size
+                store, configured(), name=mask("database_url", store.url), batch_size=batch_size
             )
             preparer = RowPreparer(
                 columns,
