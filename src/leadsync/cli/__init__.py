@@ -80,6 +80,7 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
     from leadsync.cli import (  # noqa: F401
         config_cmd,
+        console_users,
         db,
         fields,
         leads,

@@ -33,13 +33,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from leadsync.errors import StoreError, StoreUnavailable
 from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.services import ServiceStore
+
+if TYPE_CHECKING:
+    from leadsync.store.console import ConsoleStore
 
 T = TypeVar("T")
 
@@ -299,6 +302,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def calls(self) -> CallStore:
         """The calls history (store/calls.py)."""
+
+    @abc.abstractmethod
+    def console(self) -> ConsoleStore:
+        """The web console's users and reads (store/console.py)."""
 
     @abc.abstractmethod
     def reset_leads(self) -> int:

@@ -40,9 +40,11 @@ from leadsync.store.base import (
     first_line,
 )
 from leadsync.store.calls import CallStore
+from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.postgres_calls import PostgresCalls
+from leadsync.store.postgres_console import PostgresConsole
 from leadsync.store.postgres_control import PostgresFaults, PostgresLimits, reset_leads
 from leadsync.store.postgres_lead_api import (
     STATIC_LISTS_SQL,
@@ -514,6 +516,9 @@ class PostgresStore(Store):
 
     def services(self) -> ServiceStore:
         return PostgresServices(self)
+
+    def console(self) -> ConsoleStore:
+        return PostgresConsole(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

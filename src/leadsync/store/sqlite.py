@@ -34,11 +34,13 @@ from leadsync.store.base import (
     iter_chunks,
 )
 from leadsync.store.calls import CallStore
+from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.services import ServiceStore
 from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
+from leadsync.store.sqlite_console import SQLiteConsole
 from leadsync.store.sqlite_control import SQLiteFaults, SQLiteLimits, reset_leads
 from leadsync.store.sqlite_lead_api import (
     LeadApiReads,
@@ -462,6 +464,9 @@ class SQLiteStore(Store):
 
     def services(self) -> ServiceStore:
         return SQLiteServices(self)
+
+    def console(self) -> ConsoleStore:
+        return SQLiteConsole(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)
