@@ -64,6 +64,7 @@ CHANGED: dict[str, Any] = {
     "metrics": False,
     "metrics_token": "m3trics",
     "calls_history": 5,
+    "console_idle_minutes": 5,
 }
 
 
@@ -170,6 +171,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     unflagged |= {"header_timeout_seconds", "body_timeout_seconds", "body_min_bytes"}
     unflagged |= {"keep_alive_seconds", "max_connections", "database_wait_seconds"}
     unflagged |= {"max_elements", "max_attributes"}
+    unflagged |= {"console_idle_minutes"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

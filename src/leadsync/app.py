@@ -18,6 +18,8 @@ from starlette.routing import Route
 from leadsync.admin import admin_routes, shape_calls
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings, from_env
+from leadsync.console import console_routes
+from leadsync.limits.guard import fault_injection_enabled
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
 from leadsync.rest.app import RestApi, RestMount, RestService
@@ -62,6 +64,12 @@ def create_app(
             Route("/healthz", health, methods=["GET"]),
             Route("/readyz", ready, methods=["GET"]),
             *metrics_routes(settings),
+            *console_routes(
+                store,
+                settings,
+                service.guard.limits_changed,
+                fault_injection_enabled(settings),
+            ),
             *admin_routes(store, settings, service.guard.limits_changed),
         ],
         lifespan=lifespan,

@@ -363,6 +363,11 @@ class Settings:
         flag="--calls-history",
         minimum=0,
     )
+    console_idle_minutes: int = setting(
+        30,
+        "Minutes a console session may go unused before it has to sign in again.",
+        minimum=1,
+    )
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with every non-None value applied (how flags override the rest)."""

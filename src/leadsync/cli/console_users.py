@@ -19,7 +19,9 @@ def console() -> None:
 
 @console.command("add-user")
 @click.argument("name")
-@click.password_option(help="The password; prompted for (twice) when omitted.")
+@click.password_option(
+    help="The password; asked for (twice) when omitted, which keeps it out of ps and shell history."
+)
 @database_option
 def add_user(name: str, password: str, database_url: str | None) -> None:
     """Create a console user; asks for the password."""
