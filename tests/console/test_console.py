@@ -249,7 +249,8 @@ def test_calls_page_filters_and_opens_a_call(client: TestClient) -> None:
     assert "20014" in only_faults
     assert "20014" not in client.get("/console/calls?operation=syncMultipleLeads").text
     call_id = re.search(
-        r'href="/console/calls/(\d+)"', client.get("/console/calls?user=" + DEMO_USER).text
+        r'href="/console/calls/(\d+)"',
+        client.get(f"/console/calls?user={DEMO_USER}&operation=syncMultipleLeads").text,
     )
     assert call_id
     detail = client.get(f"/console/calls/{call_id.group(1)}").text

@@ -275,7 +275,7 @@ class SoapService:
         if self.history is not None:
             entry = CallEntry(
                 at_ms=self.history.now_ms(),
-                user_id=call.user,
+                user_id=user,
                 api=API,
                 operation=operation,
                 duration_ms=seconds * 1000,
