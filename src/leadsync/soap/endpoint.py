@@ -49,6 +49,7 @@ from leadsync.soap.auth import authenticate
 from leadsync.soap.envelope import (
     SoapRequest,
     Undecided,
+    operation_hint,
     read_credentials,
     read_request,
     refuse_costly,
@@ -171,6 +172,9 @@ class SoapService:
             request = read_request(data)
             call.operation = request.operation
             credentials = request.credentials
+        else:
+            # For the log and the calls history of a call refused before its Body is parsed.
+            call.operation = operation_hint(data)
         if credentials is not None:
             call.tried = loggable_user_id(credentials.user_id)
         user = authenticate(

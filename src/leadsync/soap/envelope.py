@@ -56,6 +56,23 @@ _ROOT_NAME = re.compile(
 _HEADER_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?Header\s*>")
 
 
+# A Body start tag and the wrapper element that follows it.
+_WRAPPER = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?Body[\s>][^<]*<(?:[A-Za-z_][\w.-]*:)?params([A-Za-z][\w]*)"
+)
+
+
+def operation_hint(data: bytes | bytearray) -> str:
+    """The operation a request names, read from its bytes near the Body's start without
+    parsing it; only for logging a call refused before its Body is parsed ("-": none seen).
+    """
+    found = _WRAPPER.search(data, 0, HEAD_LIMIT + _STEP)
+    if found is None:
+        return "-"
+    name = found.group(1).decode("ascii")
+    return name[0].lower() + name[1:]
+
+
 def _header_alone(data: bytes | bytearray) -> etree._Element | None:
     """The Header of the usual envelope, parsed on its own with the one parser: the bytes up
     to the Header's end tag, closed with the Envelope's. Anything unusual (no such end tag
