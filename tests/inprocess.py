@@ -6,9 +6,6 @@ Starlette's ``TestClient`` into the very app ``leadsync serve`` runs (``create_a
 the start-up checks of ``serve``). A test then costs milliseconds rather than a process
 start. Keep ``running_server`` for what needs a process: real SOAP clients, several
 workers, kill -9, the CLI end to end.
-
-``soap_call`` is the shortest path for a rule's test: the service object alone, bytes in and
-(status, bytes) out.
 """
 
 from __future__ import annotations
@@ -30,11 +27,10 @@ from leadsync.app import create_app
 from leadsync.clock import SYSTEM_CLOCK, Clock, SettableClock
 from leadsync.config import Settings
 from leadsync.limits.startup import prepare
-from leadsync.soap.endpoint import SoapService
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
 from leadsync.store.base import Store
-from support import DEMO_KEY, DEMO_USER, Endpoint, envelope
+from support import DEMO_KEY, DEMO_USER, Endpoint
 
 BASE_URL = "http://testserver"
 TICK = timedelta(milliseconds=1)
@@ -147,15 +143,3 @@ def running_clock() -> SettableClock:
     """A clock that stands still until the test moves it, starting at the real time: requests
     are still signed with the real time, and the app accepts them within its window."""
     return SettableClock(datetime.now(UTC))
-
-
-def soap_call(
-    service: SoapService,
-    operation: str,
-    params_xml: str,
-    user_id: str = DEMO_USER,
-    key: str = DEMO_KEY,
-    **kwargs: Any,
-) -> tuple[int, bytes]:
-    """Sign ``params_xml`` as ``operation`` and hand it to the service: (HTTP status, body)."""
-    return service.process(envelope(operation, params_xml, user_id, key, **kwargs).encode())
