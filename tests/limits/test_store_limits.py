@@ -146,6 +146,16 @@ def test_concurrent_admissions_never_hand_out_a_slot_twice(store: Store, user: s
     assert in_flight(store) == 3
 
 
+def test_counting_a_calls_usage_can_end_its_lease(store: Store, user: str) -> None:
+    server = LimitValues(0, 0, 20_000, 1)
+    _, lease = admit(store, defaults=server)
+    store.limits().count_usage(UsageCount(user, DAY, calls=1, records=3), release=lease)
+    store.limits().count_usage(UsageCount(user, DAY, calls=1), release=lease)  # gone: harmless
+    [row] = store.limits().usage(user, now_ms=T0, day=DAY, window_ms=20_000)
+    assert (row.in_flight, row.day_calls, row.records) == (0, 2, 3)
+    assert admit(store, defaults=server)[0].code == 0
+
+
 def test_a_refused_call_writes_nothing(store: Store, user: str) -> None:
     server = LimitValues(1, 0, 20_000, 1)
     admit(store, defaults=server)

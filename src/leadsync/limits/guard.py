@@ -148,9 +148,8 @@ class Guard:
         if admitted.closed:
             return
         admitted.closed = True
-        if admitted.lease_id is not None and not admitted.handed_over:
-            self._release(admitted.lease_id)
-        self._count(UsageCount(admitted.user_id, admitted.day, 1, admitted.records))
+        release = admitted.lease_id if not admitted.handed_over else None
+        self._count(UsageCount(admitted.user_id, admitted.day, 1, admitted.records), release)
 
     @contextmanager
     def admit(self, user_id: str, operation: str) -> Iterator[CallPass]:
@@ -179,12 +178,13 @@ class Guard:
             # The lease is reaped later; the call's answer must not depend on this.
             log.exception("could not end concurrency lease %s", lease_id)
 
-    def _count(self, count: UsageCount) -> None:
+    def _count(self, count: UsageCount, release: str | None = None) -> None:
         try:
-            self._limits.count_usage(count)
+            self._limits.count_usage(count, release=release)
         except StoreUnavailable as exc:
             log.error("could not count the usage of %s: %s", count.user_id, exc)
         except Exception:
+            # An unended lease is reaped later; the call's answer must not depend on this.
             log.exception("could not count the usage of %s", count.user_id)
 
     # -- limits ---------------------------------------------------------------------------

@@ -176,8 +176,9 @@ class LimitStore(abc.ABC):
         """Delete these leases (those already gone are ignored); returns how many were."""
 
     @abc.abstractmethod
-    def count_usage(self, count: UsageCount) -> None:
-        """Add one call's figures to its user's usage of its day, in one short write."""
+    def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
+        """Add one call's figures to its user's usage of its day and end the lease
+        ``release`` (if given; as ``release`` does), in one short write."""
 
     @abc.abstractmethod
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:

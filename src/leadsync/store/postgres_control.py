@@ -89,6 +89,10 @@ ON CONFLICT (user_id, day) DO UPDATE SET
     rejected_concurrency = u.rejected_concurrency + excluded.rejected_concurrency
 """
 
+_RELEASE_AND_COUNT = (
+    "WITH gone AS (DELETE FROM call_leases WHERE lease_id = %s)" + _COUNT_USAGE.rstrip()
+)
+
 # Every API user, with its own limits, its usage that day, its counters and its leases.
 _USAGE = """
 SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
@@ -212,11 +216,13 @@ class PostgresLimits(LimitStore):
         )
         return int(rows[0][0])
 
-    def count_usage(self, count: UsageCount) -> None:
+    def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
         rejects = [int(count.rejected == code) for code in LIMIT_CODES]
-        self._store._fetch(
-            _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
-        )
+        params = (count.user_id, count.day, count.calls, count.records, *rejects)
+        if release is None:
+            self._store._fetch(_COUNT_USAGE, params)
+        else:
+            self._store._fetch(_RELEASE_AND_COUNT, (release, *params))
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
         sql = _USAGE

@@ -189,9 +189,11 @@ class SQLiteLimits(LimitStore):
                 gone += max(cur.rowcount, 0)
         return gone
 
-    def count_usage(self, count: UsageCount) -> None:
+    def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
         rejects = [int(count.rejected == code) for code in LIMIT_CODES]
         with self._store._transaction() as conn:
+            if release is not None:
+                conn.execute("DELETE FROM call_leases WHERE lease_id = ?", (release,))
             conn.execute(
                 _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
             )
