@@ -23,6 +23,7 @@ from leadsync.limits.guard import fault_injection_enabled
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
 from leadsync.rest.app import RestApi, RestMount, RestService
+from leadsync.serving.bodies import BodyBudget
 from leadsync.serving.protocol import ConnectionLimits, use_limits
 from leadsync.serving.secrets import with_secrets
 from leadsync.soap.endpoint import SoapService, soap_route
@@ -38,6 +39,9 @@ def create_app(
     takes the time from ``clock`` (tests pass a ``leadsync.clock.SettableClock``)."""
     owned = store is None
     store = store or open_store(settings.database_url, wait_seconds=settings.database_wait_seconds)
+    #: Bytes of request bodies this process holds at once (docs/deployment.md, Limits and
+    #: exposure); every wire that buffers bodies should read them through it.
+    body_budget = BodyBudget(settings.max_body_bytes_in_flight, settings.body_wait_seconds)
     service = SoapService(store, settings, clock)
 
     async def health(request: Request) -> Response:
@@ -60,7 +64,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(SOAP_PATH, soap_route(service), methods=["GET", "POST"]),
+            Route(SOAP_PATH, soap_route(service, body_budget), methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
             Route("/readyz", ready, methods=["GET"]),
             *metrics_routes(settings),
@@ -79,6 +83,7 @@ def create_app(
     shape_calls(app, settings)
     app.state.store = store
     app.state.settings = settings
+    app.state.body_budget = body_budget
     app.state.call_history = service.history
     app.state.rest = rest
     return app

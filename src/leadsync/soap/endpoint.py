@@ -299,12 +299,15 @@ class SoapService:
             self.history.add(entry)
 
 
-def soap_route(service: SoapService) -> Callable[[Request], Awaitable[Response]]:
+def soap_route(
+    service: SoapService, budget: BodyBudget
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint; its request bodies are read within ``budget``, the process's bytes of
+    bodies in flight (shared with whatever else reads bodies through it)."""
     settings = service.settings
     # Made on first use: a limiter belongs to the event loop that serves the calls.
     limiter: anyio.CapacityLimiter | None = None
     admission: anyio.CapacityLimiter | None = None
-    budget = BodyBudget(settings.max_body_bytes_in_flight, settings.body_wait_seconds)
 
     async def endpoint(request: Request) -> Response:
         nonlocal limiter, admission
