@@ -21,12 +21,18 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/leadsync serve
 
-# Debian packages the real-client tests need (PHP's SoapClient).
+# Debian packages the tests need: PHP's SoapClient, Chromium and its driver.
 system-deps:
 	@if ! command -v php >/dev/null 2>&1 || ! php -m 2>/dev/null | grep -qi '^soap$$'; then \
 		echo "installing php-cli and php-soap"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq php-cli php-soap >/dev/null; \
+	fi
+	@# The console's browser tests drive Debian's Chromium; nothing downloads a browser.
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "installing chromium and chromium-driver"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
 # The PostgreSQL backend's tests need the local server; start it when it is down.
