@@ -61,6 +61,9 @@ CHANGED: dict[str, Any] = {
     "inject": "op=getLead,code=20103; status=503,p=0.1",
     "seed": "42",
     "rest_query_token": True,
+    "rest_daily_quota": 700,
+    "rest_rate_limit": "7/2s",
+    "rest_concurrency_limit": 3,
     "metrics": False,
     "metrics_token": "m3trics",
     "calls_history": 5,
@@ -162,6 +165,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         *("--rate", "10/5s", "--concurrency", "4", "--marketo-limits"),
         *("--admin-token", "t0ken", "--seed", "42", "--no-metrics", "--metrics-token", "m3trics"),
         "--rest-query-token",
+        *("--rest-daily-quota", "700", "--rest-rate", "7/2s", "--rest-concurrency", "3"),
         *("--inject", "op=getLead,code=20103", "--inject", "status=503,p=0.1"),
         *("--calls-history", "5"),
     )

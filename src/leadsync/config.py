@@ -343,6 +343,27 @@ class Settings:
         " Marketo stopped accepting in 2026 (default: the Authorization header only).",
         flag="--rest-query-token/--no-rest-query-token",
     )
+    rest_daily_quota: int = setting(
+        0,
+        "REST: calls a day for the whole instance, every service together (607 beyond;"
+        " 0: none, or Marketo's 50000 with marketo_limits).",
+        flag="--rest-daily-quota",
+        minimum=0,
+    )
+    rest_rate_limit: str = setting(
+        "",
+        "REST: calls per window for the whole instance, CALLS/WINDOW (606 beyond; empty: none,"
+        " or Marketo's 100/20s with marketo_limits).",
+        flag="--rest-rate",
+        metavar="N/WINDOW",
+    )
+    rest_concurrency_limit: int = setting(
+        0,
+        "REST: concurrent calls for the whole instance (615 beyond; 0: none, or Marketo's 10"
+        " with marketo_limits).",
+        flag="--rest-concurrency",
+        minimum=0,
+    )
     # Monitoring (docs/deployment.md, Metrics).
     metrics: bool = setting(
         True,

@@ -243,6 +243,11 @@ class RestAccessDenied(RestError):
     short = "Access denied"
 
 
+class RequestTimedOut(RestError):
+    code = "604"
+    short = "Request time-out"
+
+
 class MethodNotSupported(RestError):
     code = "605"
     short = "HTTP Method not supported"
@@ -256,6 +261,11 @@ class RestRateLimit(RestError):
 class DailyQuotaReached(RestError):
     code = "607"
     short = "Daily quota reached"
+
+
+class TemporarilyUnavailable(RestError):
+    code = "608"
+    short = "API Temporarily Unavailable"
 
 
 class InvalidJson(RestError):
@@ -286,6 +296,11 @@ class ConcurrentAccessLimit(RestError):
 class BlankValue(RestError):
     code = "701"
     short = "cannot be blank"
+
+
+class TransientError(RestError):
+    code = "713"
+    short = "Transient Error"
 
 
 class InvalidValue(RestError):
@@ -340,15 +355,18 @@ REST_CATALOGUE: dict[str, type[RestError]] = {
         AccessTokenInvalid,
         AccessTokenExpired,
         RestAccessDenied,
+        RequestTimedOut,
         MethodNotSupported,
         RestRateLimit,
         DailyQuotaReached,
+        TemporarilyUnavailable,
         InvalidJson,
         ResourceNotFound,
         RestSystemError,
         InvalidContentType,
         ConcurrentAccessLimit,
         BlankValue,
+        TransientError,
         InvalidValue,
         MissingParameter,
         InvalidData,

@@ -57,7 +57,7 @@ def test_bearer_header_is_accepted(rest: Rest) -> None:
 
 def test_missing_invalid_and_expired_tokens(rest: Rest) -> None:
     path = "/rest/v1/leads/partitions.json"
-    assert rest.error(rest.http.get(path)) == "600"
+    assert rest.error(rest.http.get(path)) == "601"
     assert rest.error(rest.http.get(path, headers={"Authorization": "Bearer nope"})) == "601"
     assert rest.error(rest.http.get(path, headers={"Authorization": "Basic abc"})) == "601"
     rest.clock.advance(seconds=3600)

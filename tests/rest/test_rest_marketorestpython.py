@@ -3,7 +3,7 @@ each backend, started by the pytest plugin (``leadsync.testing.start_server``)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -153,3 +153,56 @@ def test_bad_credentials_and_bad_dates_surface_as_errors(server: LeadsyncServer)
         good.execute(method="get_paging_token", sinceDatetime="2015-04-0113")
     error: Any = raised.value.args[0]
     assert error["code"] == "1001"
+
+
+@pytest.mark.parametrize("code", ["601", "602"])
+def test_reauthenticates_and_retries_on_token_errors(
+    mc: MarketoClient, server: LeadsyncServer, code: str
+) -> None:
+    [made] = mc.execute(method="create_update_leads", leads=[{"email": f"t{code}@x.com"}])
+    server.inject(f"op=getLeadById,code={code},times=1")
+    [lead] = mc.execute(method="get_lead_by_id", id=made["id"], fields=["email"])
+    assert lead == {"email": f"t{code}@x.com"}
+    [rule] = server.faults()
+    assert rule["fired"] == 1
+
+
+@pytest.mark.parametrize(("code", "op"), [("606", "syncLeads"), ("615", "getLeadsByFilter")])
+def test_retries_on_rate_and_concurrency_limits(
+    mc: MarketoClient, server: LeadsyncServer, code: str, op: str
+) -> None:
+    server.inject(f"op={op},code={code},times=1")
+    created = mc.execute(method="create_update_leads", leads=[{"email": f"r{code}@x.com"}])
+    found = mc.execute(
+        method="get_multiple_leads_by_filter_type",
+        filterType="email",
+        filterValues=[f"r{code}@x.com"],
+    )
+    assert [x["id"] for x in found] == [created[0]["id"]]
+    [rule] = server.faults()
+    assert rule["fired"] == 1
+    assert server.leads(email=f"r{code}@x.com")[0]["id"] == created[0]["id"]
+
+
+def test_marketo_limits_are_per_instance(
+    leadsync_server_factory: Callable[..., LeadsyncServer],
+) -> None:
+    import httpx
+
+    limited = leadsync_server_factory("--marketo-limits", "--rest-rate", "2/60s")
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": limited.client_id,
+        "client_secret": limited.client_secret,
+    }
+    token = httpx.get(limited.identity_url + "/oauth/token", params=grant).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = [
+        httpx.get(limited.rest_url + "/v1/leads/partitions.json", headers=headers).json()
+        for _ in range(3)
+    ]
+    assert [a["success"] for a in answers] == [True, True, False]
+    assert answers[2]["errors"] == [
+        {"code": "606", "message": "Max rate limit '2' exceeded with in '60' secs"}
+    ]
+    assert "REST limits per instance: 50000 calls a day" in limited.log()

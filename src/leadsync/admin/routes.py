@@ -23,6 +23,7 @@ from leadsync.errors import ConfigError
 from leadsync.limits.faults import RuleError, parse_rule, rule_from_mapping, rule_json
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
 from leadsync.model import Lead
+from leadsync.rest.routes import rest_operations
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import LeadQuery, Store, email_key
 from leadsync.store.control import FaultRule, LimitValues, UnknownUser, Usage
@@ -99,7 +100,8 @@ class _AdminApi:
         self.store = store
         self.settings = settings
         self.limits_changed = limits_changed
-        self.operations = frozenset(wsdl_operations())
+        # Fault rules may name SOAP operations and REST ones.
+        self.operations = frozenset(wsdl_operations()) | frozenset(rest_operations())
         self.defaults = server_limits(settings)
         self.days = DayClock(quota_zone(settings))
 

@@ -1,6 +1,6 @@
 """The HTTP side of fault rules: a slow answer, a dropped connection, a bare HTTP status.
 
-``CallShaper`` hands every SOAP call a ``CallTicket`` (see ``leadsync.limits.ticket``) and
+``CallShaper`` hands every SOAP and REST call a ``CallTicket`` (see ``leadsync.limits.ticket``) and
 carries out what the guard wrote on it when the response starts. It wraps the whole
 application, outside Starlette's own error middleware, because only there is ``send`` the
 server's own, through which the connection can be closed without sending a byte.
@@ -22,6 +22,8 @@ from leadsync.limits.guard import fault_injection_enabled
 from leadsync.limits.ticket import CURRENT, CallTicket
 
 SOAP_PREFIX = "/soap/"
+#: REST calls of any method (identity calls are never limited nor faulted).
+REST_PREFIXES = ("/rest/", "/bulk/")
 
 
 def shape_calls(app: Starlette, settings: Settings) -> None:
@@ -36,11 +38,7 @@ class CallShaper:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope.get("method") != "POST"
-            or not str(scope.get("path", "")).startswith(SOAP_PREFIX)
-        ):
+        if scope["type"] != "http" or not _shaped(scope):
             await self.app(scope, receive, send)
             return
         ticket = CallTicket()
@@ -51,6 +49,13 @@ class CallShaper:
         finally:
             CURRENT.reset(token)
             await _release(ticket)
+
+
+def _shaped(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    if path.startswith(SOAP_PREFIX):
+        return scope.get("method") == "POST"
+    return path.startswith(REST_PREFIXES)
 
 
 async def _release(ticket: CallTicket) -> None:

@@ -19,9 +19,12 @@ from leadsync.cli.serve_options import serve_options, settings_from_flags
 from leadsync.cli.serve_start import StartFailed, check_tls, listen
 from leadsync.config import Settings
 from leadsync.errors import StoreError
+from leadsync.limits.policy import format_rate
 from leadsync.limits.startup import prepare
 from leadsync.logs import configure_logging
 from leadsync.operations.identity import create_service
+from leadsync.rest.limits import rest_limits
+from leadsync.rest.routes import rest_operations
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store import open_store
 
@@ -64,7 +67,14 @@ def serve(no_migrate: bool, **flags: object) -> None:
             click.echo("Created a REST API service (no service existed):")
             click.echo(f"  client id:      {service.client_id}")
             click.echo(f"  client secret:  {service.client_secret}")
-        notes = prepare(store, settings, wsdl_operations())
+        notes = prepare(store, settings, [*wsdl_operations(), *rest_operations()])
+        rest = rest_limits(settings)
+        if rest.any:
+            notes.append(
+                f"REST limits per instance: {rest.daily_quota or 'no'} calls a day,"
+                f" rate {format_rate(rest.rate_calls, rest.rate_window_ms)},"
+                f" concurrency {rest.concurrency or 'off'}"
+            )
     except BaseException:
         store.close()
         sock.close()

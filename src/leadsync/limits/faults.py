@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from leadsync.errors import CATALOGUE
+from leadsync.errors import CATALOGUE, REST_CATALOGUE
 from leadsync.store.control import FaultRule
 
 #: The longest delay a rule may add.
@@ -103,7 +103,7 @@ def rule_from_mapping(
         if operations and operation not in operations:
             raise RuleError(f"{where}: the WSDL has no operation {operation!r}")
     code = integer("code", 0, 99_999)
-    if code is not None and code not in CATALOGUE:
+    if code is not None and code not in CATALOGUE and str(code) not in REST_CATALOGUE:
         raise RuleError(f"{where}: {code} is not a Marketo error code (docs/errors.md)")
     drop = text("drop")
     if drop is not None:

@@ -89,7 +89,10 @@ class Guard:
         lease_seconds: float,
         clock: Callable[[], float] = time.time,
         dead: Callable[[str], bool] = is_dead,
+        error_for: Callable[[int], Exception] = error_for_code,
     ) -> None:
+        #: Builds the error a fault rule's code raises (the REST API's catalogue differs).
+        self._error_for = error_for
         self._limits = limits
         self._faults = faults
         self._defaults = defaults
@@ -106,13 +109,19 @@ class Guard:
         self._owner = current_owner()
 
     @classmethod
-    def from_settings(cls, store: Store, settings: Settings) -> Guard:
+    def from_settings(
+        cls,
+        store: Store,
+        settings: Settings,
+        error_for: Callable[[int], Exception] = error_for_code,
+    ) -> Guard:
         guard = cls(
             store.limits(),
             store.faults() if fault_injection_enabled(settings) else None,
             defaults=server_limits(settings),
             days=DayClock(quota_zone(settings)),
             lease_seconds=settings.lease_seconds,
+            error_for=error_for,
         )
         guard.reap_dead()
         return guard
@@ -271,7 +280,7 @@ class Guard:
         if outcome is None:
             return
         if outcome.code is not None:
-            raise error_for_code(outcome.code)
+            raise self._error_for(outcome.code)
         if outcome.drop == "after":
             if ticket is not None:
                 ticket.drop = True

@@ -191,7 +191,7 @@ def delete_leads(call: RestCall) -> Reply:
 
 
 @endpoint("POST", "/rest/v1/leads/{id}/merge.json")
-def merge_leads(call: RestCall) -> Reply:
+def merge_leads_by_id(call: RestCall) -> Reply:
     winner = rest_writes.parse_id(call.path_params["id"])
     losers = [
         rest_writes.parse_id(text)

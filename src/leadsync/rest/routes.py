@@ -102,6 +102,23 @@ def load_routes() -> dict[str, Route]:
     return ROUTES
 
 
+def operation_name(handler: Handler) -> str:
+    """What fault rules and logs call an endpoint: its handler's name in camel case
+    (``sync_leads`` -> ``syncLeads``)."""
+    head, *rest = handler.__name__.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def rest_operations() -> list[str]:
+    """Every REST operation name ``op=`` of a fault rule may take."""
+    names = {
+        operation_name(handler)
+        for route in load_routes().values()
+        for handler in route.handlers.values()
+    }
+    return sorted(names)
+
+
 class Router:
     def __init__(self) -> None:
         routes = load_routes()

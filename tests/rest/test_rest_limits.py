@@ -1,0 +1,70 @@
+"""REST limits (606, 607) per instance and fault rules on REST calls, in process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from restapp import Rest, make_rest
+
+from leadsync.config import Settings
+from leadsync.limits.faults import parse_rules
+from leadsync.rest.routes import rest_operations
+from leadsync.store.base import Store
+
+PATH = "/rest/v1/leads/partitions.json"
+
+
+@pytest.fixture
+def limited(store: Store) -> Iterator[Rest]:
+    yield from make_rest(store, Settings(rest_rate_limit="2/20s", rest_daily_quota=3))
+
+
+def test_rate_then_quota_with_marketo_wording(limited: Rest) -> None:
+    for _ in range(5):
+        limited.authenticate()  # identity calls are not counted
+    limited.ok(limited.get(PATH))
+    limited.ok(limited.get(PATH))
+    answer = limited.get(PATH)
+    assert limited.error(answer) == "606"
+    assert answer.json()["errors"][0]["message"] == "Max rate limit '2' exceeded with in '20' secs"
+
+
+def test_daily_quota_is_607_and_refuses_before_writing(store: Store) -> None:
+    for rest in make_rest(store, Settings(rest_daily_quota=1)):
+        rest.ok(rest.post("/rest/v1/leads.json", json={"input": [{"email": "a@x.com"}]}))
+        answer = rest.post("/rest/v1/leads.json", json={"input": [{"email": "b@x.com"}]})
+        assert rest.error(answer) == "607"
+        with store.read() as reader:
+            assert reader.count_leads() == 1
+
+
+def test_soap_limits_leave_rest_alone(store: Store) -> None:
+    for rest in make_rest(store, Settings(daily_quota=1)):
+        for _ in range(3):
+            rest.ok(rest.get(PATH))
+
+
+def test_fault_rules_answer_rest_calls_with_rest_codes(store: Store) -> None:
+    rules = parse_rules(
+        "op=syncLeads,code=606,times=1; op=getPartitions,code=601,times=1",
+        operations=rest_operations(),
+    )
+    store.faults().add(rules)
+    for rest in make_rest(store, Settings(admin_token="t0ken")):
+        assert rest.error(rest.get(PATH)) == "601"
+        rest.ok(rest.get(PATH))
+        sync = rest.post("/rest/v1/leads.json", json={"input": [{"email": "f@x.com"}]})
+        assert rest.error(sync) == "606"
+        with store.read() as reader:
+            assert reader.count_leads() == 0
+        rest.ok(rest.post("/rest/v1/leads.json", json={"input": [{"email": "f@x.com"}]}))
+
+
+def test_rest_operation_names_are_their_own() -> None:
+    from leadsync.soap.wsdl import wsdl_operations
+
+    assert not set(rest_operations()) & set(wsdl_operations())
+    assert {"syncLeads", "getLeadsByFilter", "deleteLeads", "mergeLeadsById"} <= set(
+        rest_operations()
+    )
