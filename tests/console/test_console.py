@@ -334,3 +334,20 @@ def test_passwords_are_stored_as_argon2id() -> None:
     assert verify_password(stored, PASSWORD)
     assert not verify_password(stored, "other password")
     assert not verify_password("not a hash", PASSWORD)
+
+
+def test_users_page_lists_and_creates_rest_services(client: TestClient, store: Store) -> None:
+    token = _csrf(client.get("/console/users").text)
+    created = client.post(
+        "/console/users", data={"csrf": token, "action": "create_service", "name": "CRM <sync>"}
+    )
+    assert created.status_code == 200
+    client_id, secret = re.findall(r'<code class="secret">([^<]+)</code>', created.text)
+    service = store.services().get_service(client_id)
+    assert service is not None
+    assert service.client_secret == secret
+    listing = client.get("/console/users").text
+    assert "CRM &lt;sync&gt;" in listing
+    assert secret not in listing
+    nameless = client.post("/console/users", data={"csrf": token, "action": "create_service"})
+    assert "needs%20a%20name" in nameless.headers["location"]

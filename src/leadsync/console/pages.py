@@ -17,6 +17,7 @@ from leadsync.limits.faults import RuleError, parse_rule, rule_text
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
 from leadsync.model import Lead
 from leadsync.operations.fields import FieldCatalogue, render
+from leadsync.operations.identity import create_service
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import ActivityQuery, AlreadyExists, Store
 from leadsync.store.calls import CallQuery
@@ -214,7 +215,11 @@ class Pages:
             return self._user_action(page.form)
         return self._users_page()
 
-    def _users_page(self, new_key: tuple[str, str, str] | None = None) -> Rendered:
+    def _users_page(
+        self,
+        new_key: tuple[str, str, str] | None = None,
+        new_service: tuple[str, str] | None = None,
+    ) -> Rendered:
         usage = {u.user_id: u for u in self._usage()}
         rows = []
         for user in self.store.list_users():
@@ -231,6 +236,9 @@ class Pages:
                 "defaults": self.defaults,
                 # (what happened, user id, key): shown once, in the answer to the form.
                 "new_key": new_key,
+                "services": self.store.services().list_services(),
+                # (client id, client secret) of a service just created, shown once.
+                "new_service": new_service,
             },
         )
 
@@ -245,6 +253,16 @@ class Pages:
             except AlreadyExists:
                 return Redirect("/console/users", f"API user {user_id} exists already.")
             return self._users_page(("created", user_id, key))
+        if action == "create_service":
+            name = form.get("name", "").strip()
+            if not name:
+                return Redirect("/console/users", "A REST service needs a name.")
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            try:
+                service = create_service(self.store, name, now)
+            except AlreadyExists:
+                return Redirect("/console/users", "That REST service exists already.")
+            return self._users_page(new_service=(service.client_id, service.client_secret))
         if action == "rotate":
             key = new_encryption_key()
             grace = _int(form.get("grace"), "grace", []) or 0
