@@ -9,6 +9,8 @@ from restapp import Rest, make_rest
 
 from leadsync.config import Settings
 from leadsync.limits.faults import parse_rules
+from leadsync.limits.policy import DayClock, quota_zone
+from leadsync.operations import rest_stats
 from leadsync.rest.routes import rest_operations
 from leadsync.store.base import Store
 
@@ -68,3 +70,25 @@ def test_rest_operation_names_are_their_own() -> None:
     assert {"syncLeads", "getLeadsByFilter", "deleteLeads", "mergeLeadsById"} <= set(
         rest_operations()
     )
+
+
+def test_usage_and_errors_come_from_the_limit_counters(store: Store) -> None:
+    for rest in make_rest(store, Settings(rest_rate_limit="2/20s")):
+        rest.ok(rest.get(PATH))
+        [today] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
+        assert today["total"] == 1
+        assert today["users"] == [{"userId": "@rest", "count": 1}]
+        assert rest.error(rest.get(PATH)) == "606"
+        days = DayClock(quota_zone(Settings()))
+        [stats] = rest_stats.usage(store, "@rest", days, rest.clock, 1)
+        assert stats.calls == 2
+        assert stats.errors == {"606": 1}
+
+
+def test_last_seven_days(rest: Rest) -> None:
+    week = rest.ok(rest.get("/rest/v1/stats/errors/last7days.json"))["result"]
+    assert len(week) == 7
+    assert week[0] == {"date": week[0]["date"], "total": 0, "errors": []}
+    usage = rest.ok(rest.get("/rest/v1/stats/usage/last7days.json"))["result"]
+    assert [d["total"] for d in usage] == [1, 0, 0, 0, 0, 0, 0]
+    assert [d["date"] for d in usage] == sorted((d["date"] for d in usage), reverse=True)

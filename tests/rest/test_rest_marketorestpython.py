@@ -206,3 +206,11 @@ def test_marketo_limits_are_per_instance(
         {"code": "606", "message": "Max rate limit '2' exceeded with in '60' secs"}
     ]
     assert "REST limits per instance: 50000 calls a day" in limited.log()
+
+
+def test_usage_endpoints(mc: MarketoClient) -> None:
+    mc.execute(method="get_lead_partitions")
+    [today] = mc.execute(method="get_daily_usage")
+    assert today["total"] >= 1
+    assert len(mc.execute(method="get_last_7_days_usage")) == 7
+    assert mc.execute(method="get_daily_errors")[0]["errors"] == []

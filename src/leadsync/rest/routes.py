@@ -97,7 +97,7 @@ def marketo_endpoints() -> list[MarketoEndpoint]:
 
 def load_routes() -> dict[str, Route]:
     """Every handler module, imported for its registrations."""
-    from leadsync.rest import activities, leads, lists  # noqa: F401
+    from leadsync.rest import activities, leads, lists, stats  # noqa: F401
 
     return ROUTES
 
