@@ -79,7 +79,7 @@ def create_app(
         lifespan=lifespan,
     )
     rest = RestService(store, settings, clock)
-    app.add_middleware(RestMount, rest=RestApi(rest))
+    app.add_middleware(RestMount, rest=RestApi(rest, body_budget))
     shape_calls(app, settings)
     app.state.store = store
     app.state.settings = settings

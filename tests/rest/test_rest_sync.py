@@ -150,3 +150,28 @@ def test_unicode_and_sql_metacharacters_are_data(rest: Rest) -> None:
     assert got["result"] == [{"company": weird}]
     out = sync(rest, [{"email": "v@x.com", "first'Name\"; --": "x"}])
     assert out[0]["reasons"][0]["code"] == "1006"
+
+
+def test_wrong_value_types_and_characters_skip_their_record(rest: Rest) -> None:
+    out = sync(
+        rest,
+        [
+            {"email": "w1@x.com", "firstName": ["a", "b"]},
+            {"email": "w2@x.com", "firstName": {"nested": 1}},
+            {"email": "w3@x.com", "firstName": "bell\x07"},
+            {"email": "w4@x.com", "leadScore": True},
+            {"email": "w5@x.com", "firstName": "x" * 256},
+            {"email": 42},
+            {"email": "w7@x.com", "firstName": "ok", "leadScore": 7},
+        ],
+    )
+    assert [r["status"] for r in out] == ["skipped"] * 6 + ["created"]
+    assert {r["reasons"][0]["code"] for r in out[:6]} == {"1003"}
+    assert count(rest.store) == 1
+
+
+def test_a_two_megabyte_body_is_refused_whole(rest: Rest) -> None:
+    records = [{"email": f"big{i}@x.com", "title": "x" * 200} for i in range(10_000)]
+    answer = rest.post(LEADS, json={"input": records})
+    assert answer.status_code == 413
+    assert count(rest.store) == 0

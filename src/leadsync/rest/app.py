@@ -15,6 +15,7 @@ import uuid
 
 import anyio
 import anyio.to_thread
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
@@ -22,6 +23,7 @@ from leadsync.config import Settings
 from leadsync.errors import (
     AccessTokenInvalid,
     ConcurrencyLimitExceeded,
+    ConcurrentAccessLimit,
     MethodNotSupported,
     RateLimitExceeded,
     RequestLimitExceeded,
@@ -51,6 +53,13 @@ from leadsync.rest.wire import (
     remove_dot_segments,
     request_id,
     success_body,
+)
+from leadsync.serving.bodies import (
+    BodyBudget,
+    BodyBudgetExhausted,
+    BodyTooLarge,
+    ClientGone,
+    read_body,
 )
 from leadsync.store.base import Store
 
@@ -159,8 +168,10 @@ class RestService:
 class RestApi:
     """The ASGI side: bounds, the body, a worker thread, gzip."""
 
-    def __init__(self, service: RestService) -> None:
+    def __init__(self, service: RestService, budget: BodyBudget) -> None:
         self.service = service
+        #: The process's bytes of request bodies in flight, shared with the SOAP endpoint.
+        self.budget = budget
         # Made on first use: a limiter belongs to the event loop that serves the calls.
         self._limiter: anyio.CapacityLimiter | None = None
 
@@ -171,15 +182,22 @@ class RestApi:
             await _plain(send, 414, b"Request-URI Too Long\n")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await _read_body(receive, headers, MAX_BODY_BYTES)
-        if body is None:
+        try:
+            body = await read_body(Request(scope, receive), MAX_BODY_BYTES, self.budget)
+        except BodyTooLarge:
             await _plain(send, 413, b"Request Entity Too Large\n")
+            return
+        except BodyBudgetExhausted:
+            await _json(send, error_body(request_id(), ConcurrentAccessLimit()))
+            return
+        except ClientGone:
+            log.info("client closed its connection before its request arrived")
             return
         request = RestRequest(
             http_method=scope["method"].upper(),
             path=scope["path"],
             query_string=query.decode("latin-1"),
-            body=body,
+            body=bytes(body),
             content_type=headers.get("content-type", ""),
             authorization=headers.get("authorization"),
         )
@@ -211,26 +229,6 @@ def _answer(service: RestService, request: RestRequest, gzip_ok: bool) -> Respon
     return status, headers, body
 
 
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
-    """The whole body, or None when it is longer than ``limit``."""
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 async def _plain(send: Send, status: int, text: bytes) -> None:
     await send(
         {
@@ -244,6 +242,20 @@ async def _plain(send: Send, status: int, text: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": text})
+
+
+async def _json(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", JSON_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RestMount:
