@@ -175,3 +175,51 @@ def test_a_two_megabyte_body_is_refused_whole(rest: Rest) -> None:
     answer = rest.post(LEADS, json={"input": records})
     assert answer.status_code == 413
     assert count(rest.store) == 0
+
+
+def test_custom_lookup_fields_and_filters(rest: Rest) -> None:
+    rest.store.add_custom_field(FieldDef("externalKey", FieldType.STRING, custom=True))
+    rest.store.add_custom_field(FieldDef("erpNumber", FieldType.INTEGER, custom=True))
+    rest.store.add_custom_field(FieldDef("notes", FieldType.TEXT, custom=True))
+    made = sync(
+        rest,
+        [{"externalKey": "K-1", "firstName": "A"}, {"externalKey": "K-2"}],
+        lookupField="externalKey",
+    )
+    assert [r["status"] for r in made] == ["created", "created"]
+    again = sync(
+        rest,
+        [{"externalKey": "K-1", "lastName": "B"}, {"firstName": "no key"}],
+        lookupField="externalKey",
+    )
+    assert again[0] == {"id": made[0]["id"], "status": "updated"}
+    assert again[1]["reasons"][0]["code"] == "1003"
+    by_number = sync(
+        rest, [{"erpNumber": 7, "email": "n@x.com"}], lookupField="erpNumber", action="createOnly"
+    )
+    assert by_number[0]["status"] == "created"
+    twice = sync(rest, [{"erpNumber": "7"}], lookupField="erpNumber", action="createOnly")
+    assert twice[0]["reasons"][0]["code"] == "1005"
+    found = rest.ok(
+        rest.get(
+            LEADS,
+            params={
+                "filterType": "externalKey",
+                "filterValues": "K-1,K-2",
+                "fields": "externalKey,lastName",
+            },
+        )
+    )
+    assert found["result"] == [
+        {"externalKey": "K-1", "lastName": "B"},
+        {"externalKey": "K-2", "lastName": None},
+    ]
+    numbers = rest.ok(rest.get(LEADS, params={"filterType": "erpNumber", "filterValues": "7"}))
+    assert [x["id"] for x in numbers["result"]] == [by_number[0]["id"]]
+    assert (
+        rest.error(rest.get(LEADS, params={"filterType": "notes", "filterValues": "x"})) == "1011"
+    )
+    assert rest.error(rest.post(LEADS, json={"input": [{}], "lookupField": "notes"})) == "1011"
+    [desc2] = rest.ok(rest.get("/rest/v1/leads/describe2.json"))["result"]
+    assert ["externalKey"] in desc2["searchableFields"]
+    assert ["notes"] not in desc2["searchableFields"]

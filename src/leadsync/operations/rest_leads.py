@@ -72,9 +72,10 @@ _EMPTY_FILTERS = frozenset(
 _FILTER_FOLDED = {name.casefold(): name for name in (*_FILTER_KEYS, *_EMPTY_FILTERS)}
 
 
-def searchable_fields() -> list[str]:
+def searchable_fields(catalogue: FieldCatalogue) -> list[str]:
     """The filter types that can match leads here (describe2's ``searchableFields``)."""
-    return list(_FILTER_KEYS)
+    custom = [f.name for f in catalogue.all() if custom_key(catalogue, f.rest_name or f.name) is f]
+    return [*_FILTER_KEYS, *custom]
 
 
 def iso(value: datetime) -> str:
@@ -135,14 +136,30 @@ def lead_values(lead: Lead, refs: Sequence[FieldRef]) -> dict[str, Value]:
     return out
 
 
-def filter_type(catalogue: FieldCatalogue, name: str | None) -> str:
-    """The canonical filterType; 1011 for one that cannot be searched."""
+#: Custom field types REST may search and look up by (its docs: string, email, integer).
+SEARCHABLE_TYPES = frozenset({FieldType.STRING, FieldType.EMAIL, FieldType.INTEGER})
+
+
+def custom_key(catalogue: FieldCatalogue, name: str) -> FieldDef | None:
+    """The custom field ``name`` names when REST may search by it."""
+    fdef = catalogue.by_rest_name(name)
+    if fdef is not None and fdef.custom and fdef.type in SEARCHABLE_TYPES:
+        return fdef
+    return None
+
+
+def filter_type(catalogue: FieldCatalogue, name: str | None) -> str | FieldDef:
+    """The canonical filterType, or the custom field it names; 1011 for one that cannot be
+    searched."""
     if name is None or not name.strip():
         raise MissingParameter("filterType cannot be blank")
     found = _FILTER_FOLDED.get(name.strip().casefold())
-    if found is None:
+    if found is not None:
+        return found
+    custom = custom_key(catalogue, name.strip())
+    if custom is None:
         raise FieldNotSupported(f"Lookup field '{name.strip()}' not supported")
-    return found
+    return custom
 
 
 T = TypeVar("T")
@@ -190,11 +207,15 @@ def _lead_id(lead: Lead) -> int:
     return lead.id
 
 
-def _match(reader: LeadReader, kind: str, values: Sequence[str]) -> list[Lead]:
-    key_type = _FILTER_KEYS.get(kind)
-    if key_type is None:
-        return []
-    found = find_leads(reader, key_type, list(dict.fromkeys(values)))
+def _match(reader: LeadReader, kind: str | FieldDef, values: Sequence[str]) -> list[Lead]:
+    wanted = list(dict.fromkeys(values))
+    if isinstance(kind, FieldDef):
+        found = reader.leads_by_field(kind.name, wanted)
+    else:
+        key_type = _FILTER_KEYS.get(kind)
+        if key_type is None:
+            return []
+        found = find_leads(reader, key_type, wanted)
     by_id = {lead.id: lead for leads in found.values() for lead in leads}
     return [by_id[i] for i in sorted(by_id)]
 

@@ -13,9 +13,9 @@ from typing import Any
 from leadsync.clock import Clock
 from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
 from leadsync.mktows.escaping import first_not_xml
-from leadsync.model import Attribute, LeadInput, RecordStatus, SkipReason, SyncOutcome
+from leadsync.model import Attribute, FieldDef, LeadInput, RecordStatus, SkipReason, SyncOutcome
 from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue, plain_text
-from leadsync.operations.rest_leads import DEFAULT_PARTITION
+from leadsync.operations.rest_leads import DEFAULT_PARTITION, custom_key
 from leadsync.operations.sync import SyncAction, SyncOptions, UnknownAttributePolicy, sync_leads
 from leadsync.store.base import Store
 
@@ -72,16 +72,20 @@ def parse_action(text: str | None) -> SyncAction:
     )
 
 
-def lookup_field(text: str | None) -> str:
+def lookup_field(catalogue: FieldCatalogue, text: str | None) -> str | FieldDef:
+    """A key (``email``, ``id``...) or the custom field records are matched by."""
     if text is None or not str(text).strip():
         return "email"
     name = str(text).strip()
     found = _LOOKUP_FOLDED.get(name.casefold())
-    if found is None:
-        if name in _UNHELD_LOOKUPS:
-            raise FieldNotSupported(f"Lookup field '{name}' not supported by leadsync")
-        raise FieldNotSupported(f"Lookup field '{name}' not supported")
-    return found
+    if found is not None:
+        return found
+    custom = custom_key(catalogue, name)
+    if custom is not None:
+        return custom
+    if name in _UNHELD_LOOKUPS:
+        raise FieldNotSupported(f"Lookup field '{name}' not supported by leadsync")
+    raise FieldNotSupported(f"Lookup field '{name}' not supported")
 
 
 def sync(
@@ -89,7 +93,10 @@ def sync(
 ) -> list[RestOutcome]:
     """Validate the whole request, then sync its records; outcomes in input order."""
     action = parse_action(request.action)
-    lookup = lookup_field(request.lookup_field)
+    looked_up = lookup_field(catalogue, request.lookup_field)
+    custom = looked_up if isinstance(looked_up, FieldDef) else None
+    # Records matched by a custom field carry no key of their own.
+    lookup = "custom" if custom is not None else str(looked_up)
     records = request.records
     if not records:
         raise BlankValue("input cannot be blank")
@@ -106,6 +113,7 @@ def sync(
         action=action,
         unique_email_match=True,
         unknown_attributes=UnknownAttributePolicy.RECORD,
+        lookup_field=custom.name if custom is not None else None,
     )
     result = sync_leads(store, catalogue, inputs, options, clock=clock)
     return [_outcome(catalogue, status) for status in result.statuses]
@@ -136,6 +144,9 @@ def _lead_input(
         if not _one_field(catalogue, item, attributes, name, value, action, lookup):
             return item
     item.attributes = attributes
+    if lookup == "custom":
+        # The sync finds the value among the record's fields (and skips it when absent).
+        return item
     if action is not SyncAction.CREATE_DUPLICATE and _missing_lookup(item, lookup):
         item.decode_error = f"Value for lookup field '{lookup}' not found"
         item.decode_reason = SkipReason.INVALID_VALUE
@@ -180,7 +191,7 @@ def _one_field(
         if lookup == "cookies" and keyed:
             item.cookie = text.strip() or None
     elif key == "fsp":
-        if _LOOKUPS[lookup] == "fsp" and name.casefold() == lookup.casefold() and keyed:
+        if _LOOKUPS.get(lookup) == "fsp" and name.casefold() == lookup.casefold() and keyed:
             item.foreign_sys_person_id = text.strip() or None
             item.foreign_sys_type = "SFDC"
     elif name.casefold() not in _READ_ONLY:

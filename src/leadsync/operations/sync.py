@@ -30,7 +30,7 @@ from leadsync.operations.fields import (
     check_characters,
     convert,
 )
-from leadsync.store.base import LeadWriter, Store, email_key
+from leadsync.store.base import LeadWriter, Store, email_key, field_text
 
 _EMAIL_FIELD = "Email"
 _FSP_TYPES = {t.value.casefold(): t.value for t in ForeignSysType}
@@ -62,6 +62,9 @@ class SyncOptions:
     #: A record whose email matches several leads is skipped (REST) rather than matched to
     #: the newest of them (SOAP).
     unique_email_match: bool = False
+    #: Match records by their value of this custom field instead of by their keys (REST's
+    #: ``lookupField``); several leads with that value skip the record.
+    lookup_field: str | None = None
     #: Write the record's top-level Email when it was matched by another key. syncLead's
     #: page says yes, syncMultipleLeads' page says no (docs/compatibility.md,
     #: "syncMultipleLeads" and "syncLead").
@@ -116,6 +119,12 @@ class _Keys:
         }
         self.cookies = {p.record.cookie for p in valid if p.record.cookie}
         self.ids = {p.record.id for p in valid if p.record.id is not None}
+        field = options.lookup_field
+        self.custom = (
+            {text for p in valid if (text := field_text(p.values.get(field))) is not None}
+            if field is not None
+            else set()
+        )
         self.new = sum(1 for p in valid if p.record.id is None)
 
 
@@ -232,6 +241,7 @@ def _prepare(
         and item.key_email is None
         and not errors
         and options.action is not SyncAction.CREATE_DUPLICATE
+        and (options.lookup_field is None or options.lookup_field not in item.values)
     ):
         errors.append("Lead record has no key: give Id, ForeignSysPersonId or Email")
         item.reason = SkipReason.INVALID_VALUE
@@ -260,6 +270,8 @@ class _Resolver:
         self.changes: list[FieldChange] = []
         #: Email keys that name several leads (only with ``unique_email_match``).
         self.ambiguous: set[str] = set()
+        #: Leads by their value of ``options.lookup_field``, newest first.
+        self.by_custom: dict[str, list[Lead]] = {}
 
     def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncBatchResult:
         tx = self.tx
@@ -275,6 +287,12 @@ class _Resolver:
         if self.options.unique_email_match and keys.emails:
             self.ambiguous = {
                 key for key, found in tx.leads_by_email(keys.emails).items() if len(found) > 1
+            }
+        if self.options.lookup_field is not None and keys.custom:
+            found = tx.leads_by_field(self.options.lookup_field, keys.custom)
+            self.by_custom = {
+                value: [self.by_id.setdefault(lead.id, lead) for lead in leads]
+                for value, leads in found.items()
             }
         self.new_ids = tx.allocate_ids(keys.new)
         self.new_ids.reverse()
@@ -301,6 +319,8 @@ class _Resolver:
         if action is SyncAction.CREATE_DUPLICATE:
             created = self._create(item)
             return RecordStatus(created.id, SyncOutcome.CREATED), created
+        if self.options.lookup_field is not None:
+            return self._by_lookup_field(item, action)
         if record.id is not None:
             lead = self.by_id.get(record.id)
             if lead is None:
@@ -347,6 +367,36 @@ class _Resolver:
             ), None
         self._update(lead, item, write_key_email)
         return RecordStatus(lead.id, SyncOutcome.UPDATED), lead
+
+    def _by_lookup_field(
+        self, item: _Prepared, action: SyncAction
+    ) -> tuple[RecordStatus, Lead | None]:
+        field = self.options.lookup_field
+        assert field is not None
+        value = field_text(item.values.get(field))
+        if value is None:
+            return RecordStatus(
+                0, SyncOutcome.FAILED, f"no value for {field}", SkipReason.INVALID_VALUE
+            ), None
+        leads = self.by_custom.get(value, [])
+        if len(leads) > 1:
+            return RecordStatus(
+                0, SyncOutcome.FAILED, "Multiple lead match lookup criteria", SkipReason.AMBIGUOUS
+            ), None
+        if not leads:
+            if action is SyncAction.UPDATE_ONLY:
+                return RecordStatus(
+                    0, SyncOutcome.FAILED, "Lead not found", SkipReason.NOT_FOUND
+                ), None
+            created = self._create(item)
+            self.by_custom[value] = [created]
+            return RecordStatus(created.id, SyncOutcome.CREATED), created
+        if action is SyncAction.CREATE_ONLY:
+            return RecordStatus(
+                0, SyncOutcome.FAILED, "Lead already exists", SkipReason.EXISTS
+            ), None
+        self._update(leads[0], item, False)
+        return RecordStatus(leads[0].id, SyncOutcome.UPDATED), leads[0]
 
     # -- lookups --------------------------------------------------------------------------
     def _canonical(self, found: dict[str, Lead]) -> dict[str, Lead]:

@@ -117,7 +117,7 @@ def describe2(call: RestCall) -> Reply:
                 "crmManaged": False,
             }
         )
-    searchable = [[name] for name in rest_leads.searchable_fields()]
+    searchable = [[name] for name in rest_leads.searchable_fields(call.catalogue)]
     return {"result": [{"name": "API Lead", "searchableFields": searchable, "fields": fields}]}
 
 

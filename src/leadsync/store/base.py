@@ -29,6 +29,7 @@ Time. Stores never read a clock for what a call records: operations read their
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -148,6 +149,12 @@ class LeadReader(abc.ABC):
     @abc.abstractmethod
     def newest_leads_by_email(self, email_keys: Iterable[str]) -> dict[str, Lead]:
         """The most recently created lead for each normalised email (see ``email_key``)."""
+
+    @abc.abstractmethod
+    def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
+        """Leads whose custom field ``name`` (a valid custom field name) holds one of
+        ``values``, compared as text (an integer 7 is "7"), by value, newest first. Custom
+        fields have no index: this reads every lead."""
 
     @abc.abstractmethod
     def count_leads(self) -> int: ...
@@ -319,6 +326,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def read(self) -> AbstractContextManager[LeadReader]: ...
+
+
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+
+
+def checked_field_name(name: str) -> str:
+    """``name`` when it may stand in a statement as a JSON key (the custom field naming rule,
+    operations/fields.py); ValueError otherwise. Backends check before they use one."""
+    if not _FIELD_NAME.match(name):
+        raise ValueError(f"not a field name: {name!r}")
+    return name
+
+
+def field_text(value: object) -> str | None:
+    """A stored value as ``leads_by_field`` compares it."""
+    if value is None or isinstance(value, bool):
+        return None
+    return str(value)
 
 
 def email_key(email: str) -> str:

@@ -35,8 +35,10 @@ from leadsync.store.base import (
     LeadWriter,
     Store,
     StoreFeatures,
+    checked_field_name,
     driver_errors,
     email_key,
+    field_text,
     first_line,
 )
 from leadsync.store.calls import CallStore
@@ -221,6 +223,16 @@ class _PgReader(LeadApiReads, LeadReader):
                 else:
                     pending.add(row[9])
         return newest
+
+    def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
+        key = checked_field_name(name)
+        leads = self._leads(f"attrs->>'{key}' = ANY({_TEXTS})", sorted(set(values)))
+        found: dict[str, list[Lead]] = {}
+        for lead in sorted(leads, key=lambda x: -x.id):
+            text = field_text(lead.values.get(name))
+            if text is not None:
+                found.setdefault(text, []).append(lead)
+        return found
 
     def count_leads(self) -> int:
         row = self.conn.execute("SELECT count(*) FROM leads").fetchone()

@@ -29,8 +29,10 @@ from leadsync.store.base import (
     SchemaMissing,
     Store,
     StoreFeatures,
+    checked_field_name,
     driver_errors,
     email_key,
+    field_text,
     iter_chunks,
 )
 from leadsync.store.calls import CallStore
@@ -173,6 +175,16 @@ class _SQLiteReader(LeadApiReads, LeadReader):
                 if key is not None:
                     newest[key] = lead
         return newest
+
+    def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
+        path = f'$."{checked_field_name(name)}"'
+        column = f"CAST(json_extract(attrs, '{path}') AS TEXT)"
+        found: dict[str, list[Lead]] = {}
+        for lead in sorted(self._select_in(column, list(set(values))), key=lambda x: -x.id):
+            key = field_text(lead.values.get(name))
+            if key is not None:
+                found.setdefault(key, []).append(lead)
+        return found
 
     def count_leads(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM leads").fetchone()[0])
