@@ -214,3 +214,31 @@ def test_usage_endpoints(mc: MarketoClient) -> None:
     assert today["total"] >= 1
     assert len(mc.execute(method="get_last_7_days_usage")) == 7
     assert mc.execute(method="get_daily_errors")[0]["errors"] == []
+
+
+def test_tokens_and_limits_hold_across_workers(
+    leadsync_server_factory: Callable[..., LeadsyncServer],
+) -> None:
+    import httpx
+
+    server = leadsync_server_factory("--workers", "2", "--rest-rate", "6/60s")
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+    }
+    tokens = {
+        httpx.post(server.identity_url + "/oauth/token", data=grant).json()["access_token"]
+        for _ in range(4)
+    }
+    [token] = tokens
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = []
+    for _ in range(7):
+        # A new connection each time, so that both workers take calls.
+        with httpx.Client() as client:
+            answers.append(
+                client.get(server.rest_url + "/v1/leads/partitions.json", headers=headers).json()
+            )
+    assert [a["success"] for a in answers] == [True] * 6 + [False]
+    assert answers[6]["errors"][0]["code"] == "606"
