@@ -351,3 +351,28 @@ def test_users_page_lists_and_creates_rest_services(client: TestClient, store: S
     assert secret not in listing
     nameless = client.post("/console/users", data={"csrf": token, "action": "create_service"})
     assert "needs%20a%20name" in nameless.headers["location"]
+
+
+def test_a_search_no_index_serves_answers_in_bounded_steps(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadsync.console import pages
+
+    _sync(client, *(lead_record(f"s{n}@example.com", {"Company": f"Co{n}"}) for n in range(30)))
+    _sync(client, lead_record("target@example.com", {"Company": "Rare Corp"}))
+    _sync(client, *(lead_record(f"t{n}@example.com", {"Company": f"Co{n}"}) for n in range(30)))
+    monkeypatch.setattr(pages, "SCAN_WINDOW", 10)
+    monkeypatch.setattr(pages, "SCAN_SECONDS", 0.0)
+    first = client.get("/console/leads?company=rare").text
+    # One window of the newest ten ids, then out of time: nothing yet, and where it got to.
+    assert "No lead matches." in first
+    assert "Searched the leads down to id 52" in first
+    link = re.search(r'href="/console/leads(\?[^"]*)" rel="next">Continue searching', first)
+    assert link
+    url = "/console/leads" + link.group(1).replace("&amp;", "&")
+    while "target@example.com" not in (page := client.get(url).text):
+        link = re.search(r'href="/console/leads(\?[^"]*)" rel="next">Continue searching', page)
+        assert link, page
+        url = "/console/leads" + link.group(1).replace("&amp;", "&")
+    monkeypatch.setattr(pages, "SCAN_SECONDS", 10.0)
+    assert "target@example.com" in client.get("/console/leads?company=rare&sort=oldest").text

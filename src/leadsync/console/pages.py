@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,10 @@ from leadsync.store.console import LeadSearch
 from leadsync.store.control import LIMIT_FIELDS, UnknownUser, Usage
 
 PAGE_SIZE = 50
+#: A search by part of a name or company looks at this many ids a step, and takes steps
+#: for at most this long before answering with what it found and where it got to.
+SCAN_WINDOW = 25_000
+SCAN_SECONDS = 0.08
 TIMELINE_PAGE = 25
 
 
@@ -102,10 +107,13 @@ class Pages:
             newest_first=q.get("sort", "newest") != "oldest",
             cursor=_int(q.get("after"), "page", errors),
         )
-        found = [] if errors else self.store.console().search_leads(search, PAGE_SIZE + 1)
-        more = len(found) > PAGE_SIZE
-        found = found[:PAGE_SIZE]
+        found: list[Lead] = []
+        next_cursor: int | None = None
+        searched_to: int | None = None
+        if not errors:
+            found, next_cursor, searched_to = self._search(search)
         filters = {k: v for k, v in q.items() if k not in ("after", "notice") and v}
+        after = next_cursor if next_cursor is not None else searched_to
         return Rendered(
             "leads.html",
             {
@@ -114,10 +122,39 @@ class Pages:
                 "q": q,
                 "errors": errors,
                 "lists": self.store.static_lists(),
-                "next": _query({**filters, "after": str(found[-1].id)}) if more else None,
+                "next": _query({**filters, "after": str(after)}) if after is not None else None,
                 "first": _query(filters) if search.cursor is not None else None,
+                "searched_to": searched_to,
             },
         )
+
+    def _search(self, search: LeadSearch) -> tuple[list[Lead], int | None, int | None]:
+        """A page of leads, the cursor of the next page, and, when a search that no index
+        serves ran out of time before filling the page, the id it got to."""
+        console = self.store.console()
+        indexed = search.email_prefix or search.lead_id is not None or search.list_id is not None
+        if indexed or not (search.name or search.company):
+            found = console.search_leads(search, PAGE_SIZE + 1)
+            more = len(found) > PAGE_SIZE
+            return found[:PAGE_SIZE], found[PAGE_SIZE - 1].id if more else None, None
+        # A part of a name or company: walk the ids in windows, within a time budget, so a
+        # rare value costs a bounded wait and a "continue" link rather than a long scan.
+        top = console.max_lead_id()
+        cursor = (
+            search.cursor if search.cursor is not None else (top + 1 if search.newest_first else 0)
+        )
+        deadline = time.perf_counter() + SCAN_SECONDS
+        found = []
+        while True:
+            step = replace(search, cursor=cursor, id_window=SCAN_WINDOW)
+            found += console.search_leads(step, PAGE_SIZE + 1 - len(found))
+            if len(found) > PAGE_SIZE:
+                return found[:PAGE_SIZE], found[PAGE_SIZE - 1].id, None
+            cursor += -SCAN_WINDOW if search.newest_first else SCAN_WINDOW
+            if cursor <= 0 or cursor >= top:
+                return found, None, None
+            if time.perf_counter() > deadline:
+                return found, None, cursor
 
     def lead(self, page: Page) -> Rendered:
         lead_id: int = page.path_params["lead_id"]

@@ -40,6 +40,9 @@ class LeadSearch:
     newest_first: bool = True
     #: The id the previous page ended at: continue after it (or below it, newest first).
     cursor: int | None = None
+    #: Look only at the next this many ids past ``cursor`` (which must then be given): a
+    #: bounded step of a search that no index serves, such as a part of a name.
+    id_window: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,10 @@ class ConsoleStore(abc.ABC):
     # -- reads for the pages ------------------------------------------------------------------
     @abc.abstractmethod
     def search_leads(self, search: LeadSearch, limit: int) -> list[Lead]: ...
+
+    @abc.abstractmethod
+    def max_lead_id(self) -> int:
+        """The highest lead id in use (0 without leads)."""
 
     @abc.abstractmethod
     def lead_counts(self, since: datetime) -> LeadCounts:
@@ -139,21 +146,29 @@ def search_sql(search: LeadSearch, limit: int, d: Dialect, columns: str) -> tupl
     if search.cursor is not None:
         where.append(f"l.id {'<' if search.newest_first else '>'} {m}")
         params.append(search.cursor)
+        if search.id_window is not None:
+            where.append(f"l.id {'>=' if search.newest_first else '<='} {m}")
+            step = -search.id_window if search.newest_first else search.id_window
+            params.append(search.cursor + step)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     order = "DESC" if search.newest_first else "ASC"
+    # A prefix of a few characters matches few leads: read them through the email index and
+    # sort them, rather than walk every id in order looking for them ("+ 0" keeps the
+    # planner from taking the id order from the primary key). A shorter prefix matches so
+    # many that walking the ids finds a page sooner.
+    key = "l.id + 0" if search.email_prefix and len(search.email_prefix.strip()) >= 3 else "l.id"
     params.append(limit)
-    return f"SELECT {columns} FROM {source}{clause} ORDER BY l.id {order} LIMIT {m}", params
+    return f"SELECT {columns} FROM {source}{clause} ORDER BY {key} {order} LIMIT {m}", params
 
 
 def counts_sql(d: Dialect, since: datetime) -> tuple[str, list[Any]]:
     m = d.mark
     at = d.time(since)
-    # Ids grow with creation time, so the leads created since ``since`` are an id range
-    # found through the update-time index: a lead is updated no earlier than it was created.
+    # A lead is updated no earlier than it was created, so those created since ``since`` are
+    # found among the updated ones, through the update-time index.
     return (
         "SELECT (SELECT count(*) FROM leads),"
-        f" (SELECT count(*) FROM leads WHERE created_at >= {m}"
-        f"  AND id >= coalesce((SELECT min(id) FROM leads WHERE updated_at >= {m}), 0)),"
+        f" (SELECT count(*) FROM leads WHERE updated_at >= {m} AND created_at >= {m}),"
         f" (SELECT count(*) FROM leads WHERE updated_at >= {m})",
         [at, at, at],
     )

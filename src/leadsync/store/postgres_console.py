@@ -86,6 +86,9 @@ class PostgresConsole(ConsoleStore):
         sql, params = search_sql(search, limit, _DIALECT, _L_LEAD_COLUMNS)
         return [_row_to_lead(row) for row in self._store._fetch(sql, params)]
 
+    def max_lead_id(self) -> int:
+        return int(self._store._fetch("SELECT max(id) FROM leads")[0][0] or 0)
+
     def lead_counts(self, since: datetime) -> LeadCounts:
         sql, params = counts_sql(_DIALECT, since)
         row = self._store._fetch(sql, params)[0]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from leadsync.model import Lead
 from leadsync.store.base import AlreadyExists
@@ -26,7 +27,7 @@ from leadsync.store.console import (
 class _Transactional(Protocol):
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
-    def _reader_conn(self) -> sqlite3.Connection: ...
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 def _dialect() -> Dialect:
@@ -56,19 +57,13 @@ class SQLiteConsole(ConsoleStore):
         return ConsoleUser(name, password_hash, created_ms)
 
     def user(self, name: str) -> ConsoleUser | None:
-        row = (
-            self._store._reader_conn()
-            .execute(f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users WHERE name = ?", (name,))
-            .fetchone()
+        rows = self._store._fetch(
+            f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users WHERE name = ?", (name,)
         )
-        return None if row is None else row_to_console_user(row)
+        return row_to_console_user(rows[0]) if rows else None
 
     def users(self) -> list[ConsoleUser]:
-        rows = (
-            self._store._reader_conn()
-            .execute(f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users ORDER BY name")
-            .fetchall()
-        )
+        rows = self._store._fetch(f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users ORDER BY name")
         return [row_to_console_user(row) for row in rows]
 
     def remove_user(self, name: str) -> bool:
@@ -89,20 +84,20 @@ class SQLiteConsole(ConsoleStore):
 
         columns = ", ".join(f"l.{c.strip()}" for c in _LEAD_COLUMNS.split(","))
         sql, params = search_sql(search, limit, _dialect(), columns)
-        rows = self._store._reader_conn().execute(sql, params).fetchall()
-        return [_row_to_lead(row) for row in rows]
+        return [_row_to_lead(row) for row in self._store._fetch(sql, params)]
+
+    def max_lead_id(self) -> int:
+        return int(self._store._fetch("SELECT max(id) FROM leads")[0][0] or 0)
 
     def lead_counts(self, since: datetime) -> LeadCounts:
         sql, params = counts_sql(_dialect(), since)
-        row = self._store._reader_conn().execute(sql, params).fetchone()
+        row = self._store._fetch(sql, params)[0]
         return LeadCounts(int(row[0]), int(row[1]), int(row[2]))
 
     def lead_list_ids(self, lead_id: int) -> list[int]:
-        rows = self._store._reader_conn().execute(lead_list_ids_sql("?"), (lead_id,)).fetchall()
-        return [int(row[0]) for row in rows]
+        return [int(row[0]) for row in self._store._fetch(lead_list_ids_sql("?"), (lead_id,))]
 
     def database_bytes(self) -> int:
-        conn = self._store._reader_conn()
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = self._store._fetch("PRAGMA page_count")[0][0]
+        size = self._store._fetch("PRAGMA page_size")[0][0]
         return int(pages) * int(size)
