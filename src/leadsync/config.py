@@ -316,7 +316,8 @@ class Settings:
     )
     lease_seconds: int = setting(
         300,
-        "A concurrency slot held this long is taken for the leftover of a crashed process.",
+        "A concurrency slot held this long is taken back even if its process can't be probed"
+        " (one on another host); a dead process's slots on this host come back at once.",
         minimum=1,
     )
     # Testing aids (docs/testing.md).
