@@ -3,6 +3,8 @@ and shown by ``users usage`` and ``/admin/usage``; in-process, on every backend.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -10,11 +12,13 @@ import httpx
 from click.testing import CliRunner
 from limits_wire import TOKEN
 
+from inprocess import serving_app
 from leadsync.app import create_app
 from leadsync.cli import main
+from leadsync.clock import SettableClock
 from leadsync.config import Settings
 from leadsync.store import open_store
-from support import envelope, lead_record, sync_params
+from support import envelope, fault, lead_record, sync_params
 
 
 async def _calls(database_url: str) -> dict[str, Any]:
@@ -51,3 +55,29 @@ def test_usage_is_counted_with_no_limit_on(database_url: str) -> None:
     assert shown.exit_code == 0, shown.output
     assert "  calls today:      2 (no limit)" in shown.output
     assert "  records today:    3\n" in shown.output
+
+
+def test_the_quota_day_and_usage_follow_the_apps_clock(tmp_path: Path, database_url: str) -> None:
+    # Noon in Chicago on 15 January, then the next day: the quota resets, usage is per day.
+    clock = SettableClock(datetime(2026, 1, 15, 18, tzinfo=UTC))
+    with serving_app(
+        tmp_path, database_url=database_url, clock=clock, daily_quota=1, admin_token=TOKEN
+    ) as app:
+
+        def sync() -> int:
+            stamp = clock.now().isoformat(timespec="seconds")
+            body = envelope(
+                "syncMultipleLeads",
+                sync_params([lead_record()]),
+                app.user_id,
+                app.key,
+                timestamp=stamp,
+            )
+            answer = app.post(body)
+            return 0 if answer.status_code == 200 else fault(answer).code
+
+        assert [sync(), sync()] == [0, 20015]
+        clock.advance(seconds=24 * 3600)
+        assert [sync(), sync()] == [0, 20015]
+        [row] = app.store.limits().usage(app.user_id, now_ms=0, day=20260116, window_ms=20_000)
+    assert (row.day_calls, row.records, row.rejects[20015]) == (1, 1, 1)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import (
     ConcurrencyLimitExceeded,
@@ -88,6 +89,7 @@ class Guard:
         days: DayClock,
         lease_seconds: float,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         dead: Callable[[str], bool] = is_dead,
         error_for: Callable[[int], Exception] = error_for_code,
     ) -> None:
@@ -105,8 +107,8 @@ class Guard:
         self._days = days
         self._lease_ms = int(lease_seconds * 1000)
         self._clock = clock
+        self._monotonic = monotonic
         self._dead = dead
-        self._owner = current_owner()
 
     @classmethod
     def from_settings(
@@ -114,6 +116,7 @@ class Guard:
         store: Store,
         settings: Settings,
         error_for: Callable[[int], Exception] = error_for_code,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> Guard:
         guard = cls(
             store.limits(),
@@ -122,6 +125,8 @@ class Guard:
             days=DayClock(quota_zone(settings)),
             lease_seconds=settings.lease_seconds,
             error_for=error_for,
+            clock=lambda: clock.now().timestamp(),
+            monotonic=clock.monotonic,
         )
         guard.reap_dead()
         return guard
@@ -205,7 +210,7 @@ class Guard:
     def _limited(self, user_id: str) -> bool:
         if self._server_limited:
             return True
-        now = time.monotonic()
+        now = self._monotonic()
         if now >= self._limited_users_due:
             self._limited_users = self._limits.limited_users()
             self._limited_users_due = now + LIMITED_USERS_TTL_S
@@ -216,7 +221,8 @@ class Guard:
         if not self._limited(user_id):
             return None
         now_ms = int(now * 1000)
-        lease = Lease(uuid.uuid4().hex, self._owner, now_ms + self._lease_ms)
+        # Named when taken: a process forked after the guard was made is an owner of its own.
+        lease = Lease(uuid.uuid4().hex, current_owner(), now_ms + self._lease_ms)
         verdict = self._limits.admit(
             user_id,
             functools.partial(

@@ -86,7 +86,9 @@ class RestService:
         self.limits = rest_limits(settings)
         #: Whether ``@rest`` is known to exist (made on the first call that needs it).
         self._subject_ready = False
-        self.guard = Guard.from_settings(store, guard_settings(settings), error_for=fault_error)
+        self.guard = Guard.from_settings(
+            store, guard_settings(settings), error_for=fault_error, clock=clock
+        )
 
     def process(self, request: RestRequest) -> Response:
         if request.path == IDENTITY_PATH:

@@ -100,7 +100,7 @@ class SoapService:
         self.handlers = load_handlers()
         self.known_operations = frozenset(wsdl_operations())
         #: Limits and fault rules, checked between authentication and the handler.
-        self.guard = Guard.from_settings(store, settings)
+        self.guard = Guard.from_settings(store, settings, clock=clock)
         #: Calls worked on at once (Settings.threads); SQLite writes one at a time anyway.
         self.threads = settings.threads or (2 if store.features.embedded else 4)
         self._in_flight = IN_FLIGHT.labels(API)
