@@ -159,9 +159,11 @@ class LimitStore(abc.ABC):
 
     @abc.abstractmethod
     def admit(self, user_id: str, decide: Decide[T]) -> T:
-        """In one transaction: lock the user's counters (so that calls of every process
-        sharing the database are decided one after the other), read them with the user's
-        overrides and leases, call ``decide`` once and write what it returns."""
+        """Read the user's counters with its overrides and leases, call ``decide`` and write
+        what it returns, as if in one transaction that holds the counters (so that calls of
+        every process sharing the database are decided one after the other). ``decide`` may
+        be called again on fresher state when another call wrote first; only the answer of
+        the decision that was written (or that wrote nothing) is returned."""
 
     @abc.abstractmethod
     def release(self, lease_id: str) -> None:

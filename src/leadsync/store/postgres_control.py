@@ -1,9 +1,11 @@
 """PostgreSQL storage for call limits, usage counts and fault rules.
 
-Admitting a call is one READ COMMITTED transaction: ``SELECT ... FOR UPDATE`` locks the
-user's row of ``limit_usage``, so calls from any number of processes are decided one after
-the other; ``leadsync.limits.admission`` decides, and one more statement writes the counters
-and the lease. Ending a lease and counting usage are one statement each. All of them touch
+Admitting a call reads the user's counters and leases, lets ``leadsync.limits.admission``
+decide, and writes the counters and the lease in one statement that applies only if the
+counters are still the version it read: two statements in autocommit. When another
+admission wrote first, it decides again in a READ COMMITTED transaction that holds the row
+(``SELECT ... FOR UPDATE``), so calls from any number of processes are decided one after the
+other. Ending a lease and counting usage are one statement each. All of them touch
 unlogged tables only, so no commit waits for a WAL flush (migrations/postgres/0003, 0007).
 
 Locks: admitting holds the user's counter row and takes lease rows; ending a lease takes its
@@ -25,6 +27,7 @@ from leadsync.store.control import (
     RULE_COLUMNS,
     Counters,
     CounterState,
+    CounterWrite,
     Decide,
     FaultChooser,
     FaultRule,
@@ -54,10 +57,24 @@ class _Pooled(Protocol):
 
 _OVERRIDE_COLUMNS = "daily_quota, rate_calls, rate_window_ms, concurrency"
 
-# The user's counters, locked until the transaction ends, with the user's own limits.
-_LOCK = """
-SELECT l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency, u.day, u.day_calls,
-       u.recent
+_STATE_COLUMNS = (
+    "l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency, u.day, u.day_calls,"
+    " u.recent, u.version"
+)
+
+# The user's state in one snapshot, without a lock: the counters with their version, and the
+# leases (every admission writes both in one statement).
+_READ = f"""
+SELECT {_STATE_COLUMNS},
+       (SELECT json_agg(json_build_array(c.lease_id, c.owner, c.expires_ms))
+        FROM call_leases AS c WHERE c.user_id = u.user_id)
+FROM limit_usage AS u LEFT JOIN user_limits AS l ON l.user_id = u.user_id
+WHERE u.user_id = %s
+"""
+
+# The same, the counters locked until the transaction ends.
+_LOCK = f"""
+SELECT {_STATE_COLUMNS}
 FROM limit_usage AS u LEFT JOIN user_limits AS l ON l.user_id = u.user_id
 WHERE u.user_id = %s
 FOR UPDATE OF u
@@ -67,14 +84,24 @@ FOR UPDATE OF u
 # every admission decided before (the locking statement's snapshot predates the wait).
 _LEASES = "SELECT lease_id, owner, expires_ms FROM call_leases WHERE user_id = %s"
 
+# Writes only if the counters are still the version the decision was made on (a concurrent
+# admission that wrote first makes it write nothing: 0); the leases change with them.
 _WRITE = """
-WITH gone AS (DELETE FROM call_leases WHERE lease_id = ANY(%(reaped)s::text[])),
+WITH up AS (
+    UPDATE limit_usage
+    SET day = %(day)s, day_calls = %(calls)s, recent = %(recent)s, version = version + 1
+    WHERE user_id = %(user)s AND version = %(version)s
+    RETURNING user_id
+),
+gone AS (
+    DELETE FROM call_leases
+    WHERE lease_id = ANY(%(reaped)s::text[]) AND EXISTS (SELECT FROM up)
+),
 taken AS (
     INSERT INTO call_leases (lease_id, user_id, owner, expires_ms)
-    SELECT %(lease)s, %(user)s, %(owner)s, %(expires)s WHERE %(lease)s::text IS NOT NULL
+    SELECT %(lease)s, user_id, %(owner)s, %(expires)s FROM up WHERE %(lease)s::text IS NOT NULL
 )
-UPDATE limit_usage SET day = %(day)s, day_calls = %(calls)s, recent = %(recent)s
-WHERE user_id = %(user)s
+SELECT count(*) FROM up
 """
 
 _COUNT_USAGE = """
@@ -107,6 +134,29 @@ LEFT JOIN call_usage AS c ON c.user_id = a.user_id AND c.day = %s
 
 def _overrides(row: Sequence[Any]) -> LimitValues:
     return LimitValues(row[0], row[1], row[2], row[3])
+
+
+def _state(row: Sequence[Any], leases: Sequence[Sequence[Any]]) -> CounterState:
+    return CounterState(
+        overrides=_overrides(row),
+        counters=Counters(row[4], row[5], tuple(row[6])),
+        leases=tuple(Lease(*lease) for lease in leases),
+    )
+
+
+def _write_params(user_id: str, version: int, write: CounterWrite) -> dict[str, Any]:
+    lease = write.lease
+    return {
+        "user": user_id,
+        "version": version,
+        "day": write.counters.day,
+        "calls": write.counters.day_calls,
+        "recent": list(write.counters.recent),
+        "reaped": list(write.reaped),
+        "lease": lease.lease_id if lease else None,
+        "owner": lease.owner if lease else None,
+        "expires": lease.expires_ms if lease else None,
+    }
 
 
 class PostgresLimits(LimitStore):
@@ -154,39 +204,31 @@ class PostgresLimits(LimitStore):
         return _overrides(row)
 
     def admit(self, user_id: str, decide: Decide[T]) -> T:
+        # Optimistically first: read, decide, and write only if no other admission of the
+        # user wrote meanwhile; two statements in autocommit, and a refusal is one.
+        rows = self._store._fetch(_READ, (user_id,))
+        if rows:
+            row = rows[0]
+            answer, write = decide(_state(row, row[8] or ()))
+            if write is None:
+                return answer
+            if self._store._fetch(_WRITE, _write_params(user_id, row[7], write))[0][0]:
+                return answer
+        # Another admission wrote first (or this is the user's first counted call): decide
+        # again on the locked row, so that a busy user's calls queue instead of retrying.
         with self._store._transaction(_WRITE_BEGIN) as conn:
-            row, leases = self._lock(conn, user_id)
-            if row is None:
-                # The user's first counted call: make the row to lock (another process may
-                # make it at the same time; then this one waits for it).
+            locked, leases = self._lock(conn, user_id)
+            if locked is None:
                 conn.execute(
                     "INSERT INTO limit_usage (user_id) VALUES (%s) ON CONFLICT DO NOTHING",
                     (user_id,),
                 )
-                row, leases = self._lock(conn, user_id)
-            if row is None:
+                locked, leases = self._lock(conn, user_id)
+            if locked is None:
                 raise UnknownUser(f"no API user {user_id!r}")
-            state = CounterState(
-                overrides=_overrides(row),
-                counters=Counters(row[4], row[5], tuple(row[6])),
-                leases=tuple(Lease(*lease) for lease in leases),
-            )
-            answer, write = decide(state)
+            answer, write = decide(_state(locked, leases))
             if write is not None:
-                lease = write.lease
-                conn.execute(
-                    _WRITE,
-                    {
-                        "user": user_id,
-                        "day": write.counters.day,
-                        "calls": write.counters.day_calls,
-                        "recent": list(write.counters.recent),
-                        "reaped": list(write.reaped),
-                        "lease": lease.lease_id if lease else None,
-                        "owner": lease.owner if lease else None,
-                        "expires": lease.expires_ms if lease else None,
-                    },
-                )
+                conn.execute(_WRITE, _write_params(user_id, locked[7], write))
         return answer
 
     @staticmethod

@@ -1,0 +1,2 @@
+-- Nothing to change on SQLite: BEGIN IMMEDIATE already decides admissions one at a time.
+-- (postgres/0009 versions the counters; the numbers stay in step.)
