@@ -183,3 +183,47 @@ CONSOLE_USER_COLUMNS = "name, password_hash, created_ms"
 
 def row_to_console_user(row: Sequence[Any]) -> ConsoleUser:
     return ConsoleUser(name=row[0], password_hash=row[1], created_ms=int(row[2]))
+
+
+class ConsoleReads(ConsoleStore):
+    """The reads of ``ConsoleStore``, written once over a backend's fetch and dialect."""
+
+    @abc.abstractmethod
+    def _fetch(self, query: str, params: Sequence[Any]) -> list[Any]:
+        """One read-only statement's rows."""
+
+    @abc.abstractmethod
+    def _dialect(self) -> Dialect: ...
+
+    @abc.abstractmethod
+    def _lead_columns(self) -> str:
+        """The lead columns, from table alias ``l``, in the order ``_row_to_lead`` reads."""
+
+    @abc.abstractmethod
+    def _row_to_lead(self, row: Any) -> Lead: ...
+
+    def user(self, name: str) -> ConsoleUser | None:
+        mark = self._dialect().mark
+        sql = f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users WHERE name = {mark}"
+        rows = self._fetch(sql, (name,))
+        return row_to_console_user(rows[0]) if rows else None
+
+    def users(self) -> list[ConsoleUser]:
+        rows = self._fetch(f"SELECT {CONSOLE_USER_COLUMNS} FROM console_users ORDER BY name", ())
+        return [row_to_console_user(row) for row in rows]
+
+    def search_leads(self, search: LeadSearch, limit: int) -> list[Lead]:
+        sql, params = search_sql(search, limit, self._dialect(), self._lead_columns())
+        return [self._row_to_lead(row) for row in self._fetch(sql, params)]
+
+    def max_lead_id(self) -> int:
+        return int(self._fetch("SELECT max(id) FROM leads", ())[0][0] or 0)
+
+    def lead_counts(self, since: datetime) -> LeadCounts:
+        sql, params = counts_sql(self._dialect(), since)
+        row = self._fetch(sql, params)[0]
+        return LeadCounts(int(row[0]), int(row[1]), int(row[2]))
+
+    def lead_list_ids(self, lead_id: int) -> list[int]:
+        sql = lead_list_ids_sql(self._dialect().mark)
+        return [int(row[0]) for row in self._fetch(sql, (lead_id,))]
