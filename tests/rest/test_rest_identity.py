@@ -83,3 +83,10 @@ def test_query_token_accepted_when_set(store: Store) -> None:
 def test_removed_service_token_is_invalid(rest: Rest) -> None:
     assert rest.store.services().remove_service(CLIENT_ID)
     assert rest.error(rest.get("/rest/v1/leads/partitions.json")) == "601"
+
+
+def test_a_removed_service_is_refused_within_a_second(rest: Rest) -> None:
+    rest.ok(rest.get("/rest/v1/leads/partitions.json"))
+    assert rest.store.services().remove_service(CLIENT_ID)
+    rest.clock.advance(seconds=1)
+    assert rest.error(rest.get("/rest/v1/leads/partitions.json")) == "601"

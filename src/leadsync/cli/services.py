@@ -58,7 +58,7 @@ def list_services(database_url: str | None) -> None:
 @click.argument("client_id")
 @database_option
 def remove_service(client_id: str, database_url: str | None) -> None:
-    """Remove a REST API service; its tokens stop working (601) at once."""
+    """Remove a REST API service; its tokens stop working (601) within a second."""
     store = store_for(database_url)
     try:
         removed = store.services().remove_service(client_id)

@@ -110,3 +110,25 @@ def check_token(store: Store, token: str, now: datetime) -> AccessToken:
     if found.expires_at <= now:
         raise AccessTokenExpired()
     return found
+
+
+class TokenChecker:
+    """``check_token`` with the tokens found valid remembered for ``ttl_s`` seconds of the
+    monotonic clock (and never past their expiry): a busy client's calls skip the read, and
+    a removed service's tokens stop working within ``ttl_s``, in every process."""
+
+    def __init__(self, store: Store, ttl_s: float = 1.0, most: int = 1024) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self.most = most
+        self._seen: dict[str, tuple[AccessToken, float]] = {}
+
+    def check(self, token: str, now: datetime, monotonic: float) -> AccessToken:
+        seen = self._seen.get(token)
+        if seen is not None and monotonic - seen[1] < self.ttl_s and seen[0].expires_at > now:
+            return seen[0]
+        found = check_token(self.store, token, now)
+        if len(self._seen) >= self.most:
+            self._seen.clear()
+        self._seen[token] = (found, monotonic)
+        return found

@@ -285,9 +285,7 @@ class _Resolver:
             tx.newest_leads_by_email(keys.emails) if keys.emails else {}
         )
         if self.options.unique_email_match and keys.emails:
-            self.ambiguous = {
-                key for key, found in tx.leads_by_email(keys.emails).items() if len(found) > 1
-            }
+            self.ambiguous = tx.shared_email_keys(keys.emails)
         if self.options.lookup_field is not None and keys.custom:
             found = tx.leads_by_field(self.options.lookup_field, keys.custom)
             self.by_custom = {

@@ -33,7 +33,7 @@ from leadsync.errors import (
 )
 from leadsync.limits.guard import Guard, WithheldCall
 from leadsync.model import AccessToken
-from leadsync.operations.identity import TOKEN_LIFETIME_S, check_token
+from leadsync.operations.identity import TOKEN_LIFETIME_S, TokenChecker
 from leadsync.rest.identity import IDENTITY_HEADERS, IDENTITY_PATH, token_endpoint
 from leadsync.rest.limits import (
     REST_SUBJECT,
@@ -81,6 +81,7 @@ class RestService:
         self.settings = settings
         self.clock = clock
         self.router = Router()
+        self.tokens = TokenChecker(store)
         self.threads = settings.threads or (2 if store.features.embedded else 4)
         #: REST limits and fault rules (docs/rest.md), on the guard SOAP calls pass.
         self.limits = rest_limits(settings)
@@ -151,7 +152,7 @@ class RestService:
             scheme, _, value = header.strip().partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
                 raise AccessTokenInvalid()
-            return check_token(self.store, value, self.clock.now())
+            return self.tokens.check(value.strip(), self.clock.now(), self.clock.monotonic())
         legacy = request.param("access_token")
         if legacy is not None:
             if not self.settings.rest_query_token:
@@ -160,7 +161,7 @@ class RestService:
                     " (Authorization: Bearer <token>); the access_token parameter is no"
                     " longer accepted"
                 )
-            return check_token(self.store, legacy, self.clock.now())
+            return self.tokens.check(legacy.strip(), self.clock.now(), self.clock.monotonic())
         # Marketo's table has no code for a missing token: 601, as for a bad one. A client
         # relies on it: marketorestpython's retry after a 606 sends no token, and recovers
         # only because the 601 makes it authenticate and call again.

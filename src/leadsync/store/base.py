@@ -151,6 +151,10 @@ class LeadReader(abc.ABC):
         """The most recently created lead for each normalised email (see ``email_key``)."""
 
     @abc.abstractmethod
+    def shared_email_keys(self, email_keys: Iterable[str]) -> set[str]:
+        """Those of ``email_keys`` that more than one lead has."""
+
+    @abc.abstractmethod
     def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
         """Leads whose custom field ``name`` (a valid custom field name) holds one of
         ``values``, compared as text (an integer 7 is "7"), by value, newest first. Custom

@@ -224,6 +224,17 @@ class _PgReader(LeadApiReads, LeadReader):
                     pending.add(row[9])
         return newest
 
+    def shared_email_keys(self, email_keys: Iterable[str]) -> set[str]:
+        keys = sorted(set(email_keys))
+        if not keys:
+            return set()
+        rows = self.conn.execute(
+            f"SELECT email_key FROM leads WHERE email_key = ANY({_TEXTS})"
+            " GROUP BY email_key HAVING count(*) > 1",
+            (_json_array(keys),),
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
         key = checked_field_name(name)
         leads = self._leads(f"attrs->>'{key}' = ANY({_TEXTS})", sorted(set(values)))

@@ -176,6 +176,18 @@ class _SQLiteReader(LeadApiReads, LeadReader):
                     newest[key] = lead
         return newest
 
+    def shared_email_keys(self, email_keys: Iterable[str]) -> set[str]:
+        shared: set[str] = set()
+        for chunk in iter_chunks(list(set(email_keys)), _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT email_key FROM leads WHERE email_key IN ({marks})"
+                " GROUP BY email_key HAVING count(*) > 1",
+                tuple(chunk),
+            ).fetchall()
+            shared.update(r[0] for r in rows)
+        return shared
+
     def leads_by_field(self, name: str, values: Iterable[str]) -> dict[str, list[Lead]]:
         path = f'$."{checked_field_name(name)}"'
         column = f"CAST(json_extract(attrs, '{path}') AS TEXT)"
