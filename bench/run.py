@@ -1,7 +1,8 @@
 """``make bench``: every benchmark, each in its own process, figures printed as they come.
 
 Figures are printed, never asserted: a slow machine must not fail a build. ``--only NAME``
-runs one of them (``sync``, ``scale``, ``reads``, ``limits``, ``push``, ``rest``).
+runs one of them (``sync``, ``scale``, ``reads``, ``limits``, ``push``, ``rest``,
+``console``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["sync", "scale", "reads", "limits", "push", "rest"]
+BENCHMARKS = ["sync", "scale", "reads", "limits", "push", "rest", "console"]
 
 
 def main() -> int:
