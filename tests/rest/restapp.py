@@ -18,6 +18,7 @@ from leadsync.clock import SettableClock
 from leadsync.config import Settings
 from leadsync.model import ApiService
 from leadsync.operations.identity import create_service
+from leadsync.rest.app import RestService
 from leadsync.store.base import Store
 
 CLIENT_ID = "3d0c7f4e-1111-4a4a-9b9b-0123456789ab"
@@ -65,6 +66,8 @@ class Rest:
     store: Store
     clock: SettableClock
     service: ApiService
+    #: The app's REST service, for tests that drive a call's steps themselves.
+    api: RestService
     token: str = ""
 
     def authenticate(self) -> str:
@@ -115,6 +118,6 @@ def make_rest(store: Store, settings: Settings | None = None) -> Iterator[Rest]:
     app = create_app(settings or Settings(), store, clock=clock)
     service = create_service(store, "tests", clock.now(), CLIENT_ID, CLIENT_SECRET)
     with app_client(app) as http:
-        rest = Rest(http, store, clock, service)
+        rest = Rest(http, store, clock, service, app.state.rest)
         rest.authenticate()
         yield rest

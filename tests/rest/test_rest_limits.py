@@ -11,6 +11,7 @@ from leadsync.config import Settings
 from leadsync.limits.faults import parse_rules
 from leadsync.limits.policy import DayClock, quota_zone
 from leadsync.operations import rest_stats
+from leadsync.rest.request import RestRequest
 from leadsync.rest.routes import rest_operations
 from leadsync.store.base import Store
 
@@ -92,3 +93,24 @@ def test_last_seven_days(rest: Rest) -> None:
     usage = rest.ok(rest.get("/rest/v1/stats/usage/last7days.json"))["result"]
     assert [d["total"] for d in usage] == [1, 0, 0, 0, 0, 0, 0]
     assert [d["date"] for d in usage] == sorted((d["date"] for d in usage), reverse=True)
+
+
+def _get(token: str) -> RestRequest:
+    return RestRequest("GET", PATH, authorization=f"Bearer {token}")
+
+
+def test_concurrency_counts_calls_from_their_admission(store: Store) -> None:
+    for rest in make_rest(store, Settings(rest_concurrency_limit=1)):
+        service = rest.api
+
+        first = service.open(_get(rest.token))
+        assert not isinstance(first, tuple)
+        refused = service.open(_get(rest.token))
+        assert isinstance(refused, tuple)
+        body = refused[2]
+        assert b'"code":"615"' in body
+        assert b"Concurrent access limit '1' reached" in body
+        assert b'"success":true' in service.run(first)[2]
+        again = service.open(_get(rest.token))
+        assert not isinstance(again, tuple)
+        service.abandon(again)

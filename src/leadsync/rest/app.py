@@ -12,6 +12,7 @@ import gzip
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
@@ -31,7 +32,7 @@ from leadsync.errors import (
     RestError,
     RestSystemError,
 )
-from leadsync.limits.guard import Guard, WithheldCall
+from leadsync.limits.guard import CallPass, Guard, WithheldCall
 from leadsync.model import AccessToken
 from leadsync.operations.identity import TOKEN_LIFETIME_S, TokenChecker
 from leadsync.rest.identity import IDENTITY_HEADERS, IDENTITY_PATH, token_endpoint
@@ -44,7 +45,7 @@ from leadsync.rest.limits import (
     rest_limits,
 )
 from leadsync.rest.request import RestRequest
-from leadsync.rest.routes import RestCall, Router, operation_name
+from leadsync.rest.routes import Handler, RestCall, Router, operation_name
 from leadsync.rest.wire import (
     JSON_TYPE,
     MAX_BODY_BYTES,
@@ -73,6 +74,18 @@ Response = tuple[int, dict[str, str], bytes]
 LIMIT_ERRORS = (RequestLimitExceeded, RateLimitExceeded, ConcurrencyLimitExceeded)
 
 
+@dataclass(slots=True)
+class OpenCall:
+    """A call routed, authenticated and admitted, waiting for its handler to run."""
+
+    request: RestRequest
+    rid: str
+    started: float
+    handler: Handler | None = None
+    call: RestCall | None = None
+    admitted: CallPass | None = None
+
+
 class RestService:
     """Turns one request into one response; knows no ASGI."""
 
@@ -92,32 +105,82 @@ class RestService:
         )
 
     def process(self, request: RestRequest) -> Response:
+        """The whole call in one step (when no limit may refuse calls)."""
+        opened = self.open(request)
+        return opened if isinstance(opened, tuple) else self.run(opened)
+
+    def open(self, request: RestRequest) -> Response | OpenCall:
+        """Route, authenticate and admit a call: its answer when it ends there, or the call
+        ready for ``run``."""
         if request.path == IDENTITY_PATH:
             status, body = token_endpoint(self.store, request, self.clock.now(), TOKEN_LIFETIME_S)
             return status, {"Content-Type": JSON_TYPE, **IDENTITY_HEADERS}, body
-        started = time.perf_counter()
-        rid = request_id()
-        code = "-"
+        opened = OpenCall(request, request_id(), time.perf_counter())
         try:
-            body = success_body(rid, self._dispatch(request))
-        except RestError as error:
+            handler, call = self._route(request)
+            opened.handler, opened.call = handler, call
+            opened.admitted = self._admit(operation_name(handler))
+        except Exception as error:
+            return self._answer(opened, error=error)
+        return opened
+
+    def run(self, opened: OpenCall) -> Response:
+        """Run an admitted call's handler; it leaves the guard however it ends."""
+        assert opened.handler is not None
+        assert opened.call is not None
+        try:
+            reply = opened.handler(opened.call)
+        except Exception as error:
+            return self._answer(opened, error=error)
+        finally:
+            self.abandon(opened)
+        return self._answer(opened, reply=reply)
+
+    def abandon(self, opened: OpenCall) -> None:
+        """An admitted call is over (or will never run): count it and free its slot."""
+        if opened.admitted is not None:
+            admitted, opened.admitted = opened.admitted, None
+            self.guard.leave(admitted)
+
+    def _answer(
+        self,
+        opened: OpenCall,
+        *,
+        reply: dict[str, object] | None = None,
+        error: Exception | None = None,
+    ) -> Response:
+        request = opened.request
+        code = "-"
+        if error is None:
+            body = success_body(opened.rid, reply or {})
+        else:
+            if isinstance(error, LIMIT_ERRORS):
+                error = refusal(error, self.limits)
+            elif isinstance(error, WithheldCall):
+                # The HTTP layer drops the connection or answers a bare status instead.
+                error = RestSystemError("System error: withheld by a fault rule")
+            if not isinstance(error, RestError):
+                error_id = uuid.uuid4().hex[:12]
+                log.error(
+                    "error id=%s %s %s",
+                    error_id,
+                    request.method,
+                    request.path,
+                    exc_info=(type(error), error, error.__traceback__),
+                )
+                error = RestSystemError(f"System error, error id {error_id}")
             code = error.code
-            body = error_body(rid, error)
-        except Exception:
-            error_id = uuid.uuid4().hex[:12]
-            log.exception("error id=%s %s %s", error_id, request.method, request.path)
-            code = RestSystemError.code
-            body = error_body(rid, RestSystemError(f"System error, error id {error_id}"))
+            body = error_body(opened.rid, error)
         log.info(
             "rest %s %s code=%s ms=%.1f",
             request.method,
             request.path,
             code,
-            (time.perf_counter() - started) * 1000,
+            (time.perf_counter() - opened.started) * 1000,
         )
         return 200, {"Content-Type": JSON_TYPE}, body
 
-    def _dispatch(self, request: RestRequest) -> dict[str, object]:
+    def _route(self, request: RestRequest) -> tuple[Handler, RestCall]:
         method = request.method
         found = self.router.match(request.path)
         handler = found[0].handlers.get(method) if found else None
@@ -133,18 +196,13 @@ class RestService:
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
         token = self._authenticate(request)
-        call = RestCall(self.store, self.settings, request, token, self.clock, found[1])
+        return handler, RestCall(self.store, self.settings, request, token, self.clock, found[1])
+
+    def _admit(self, operation: str) -> CallPass:
         if not self._subject_ready:
             ensure_subject(self.store)
             self._subject_ready = True
-        try:
-            with self.guard.admit(REST_SUBJECT, operation_name(handler)):
-                return handler(call)
-        except LIMIT_ERRORS as error:
-            raise refusal(error, self.limits) from None
-        except WithheldCall:
-            # The HTTP layer drops the connection or answers a bare status instead.
-            raise RestSystemError("System error: withheld by a fault rule") from None
+        return self.guard.enter(REST_SUBJECT, operation)
 
     def _authenticate(self, request: RestRequest) -> AccessToken:
         header = request.authorization
@@ -177,6 +235,23 @@ class RestApi:
         self.budget = budget
         # Made on first use: a limiter belongs to the event loop that serves the calls.
         self._limiter: anyio.CapacityLimiter | None = None
+        self._admission: anyio.CapacityLimiter | None = None
+
+    async def _admitted_then_run(self, request: RestRequest) -> Response:
+        """A limit may refuse the call: it is admitted (and counted in flight) as it arrives,
+        on threads of its own, and only then waits for a worker, as SOAP calls are."""
+        assert self._limiter is not None
+        assert self._admission is not None
+        service = self.service
+        opened = await anyio.to_thread.run_sync(service.open, request, limiter=self._admission)
+        if isinstance(opened, tuple):
+            return opened
+        try:
+            return await anyio.to_thread.run_sync(service.run, opened, limiter=self._limiter)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(service.abandon, opened, limiter=self._admission)
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
@@ -204,12 +279,17 @@ class RestApi:
             content_type=headers.get("content-type", ""),
             authorization=headers.get("authorization"),
         )
-        if self._limiter is None:
+        if self._limiter is None or self._admission is None:
             self._limiter = anyio.CapacityLimiter(self.service.threads)
+            self._admission = anyio.CapacityLimiter(self.service.threads)
         gzip_ok = "gzip" in headers.get("accept-encoding", "").lower()
-        status, out_headers, out = await anyio.to_thread.run_sync(
-            _answer, self.service, request, gzip_ok, limiter=self._limiter
-        )
+        if self.service.guard.may_refuse:
+            answer = await self._admitted_then_run(request)
+        else:
+            answer = await anyio.to_thread.run_sync(
+                self.service.process, request, limiter=self._limiter
+            )
+        status, out_headers, out = _encoded(answer, gzip_ok)
         await send(
             {
                 "type": "http.response.start",
@@ -223,8 +303,8 @@ class RestApi:
         await send({"type": "http.response.body", "body": out})
 
 
-def _answer(service: RestService, request: RestRequest, gzip_ok: bool) -> Response:
-    status, headers, body = service.process(request)
+def _encoded(answer: Response, gzip_ok: bool) -> Response:
+    status, headers, body = answer
     if gzip_ok and len(body) >= _GZIP_MIN_BYTES:
         body = gzip.compress(body, compresslevel=5)
         headers = {**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
