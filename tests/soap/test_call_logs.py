@@ -72,7 +72,7 @@ def test_a_failed_authentication_logs_who_tried_and_nothing_secret(tmp_path: Pat
     first, second = (json.loads(line) for line in lines)
     assert (first["user"], first["outcome"], first["fault_code"]) == ("alice", "fault", 20014)
     assert second["user"] == "mallory\\nuser=alice"
-    assert "user=alice op=- fault=20014" in text_log
+    assert "user=alice op=syncMultipleLeads fault=20014" in text_log
     assert "\nuser=alice" not in text_log.replace("\nINFO", "")
     for line in [*lines, text_log]:
         assert SECRET not in line
