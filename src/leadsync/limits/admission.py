@@ -20,6 +20,7 @@ from leadsync.store.control import (
     CounterWrite,
     Lease,
     LimitValues,
+    in_window,
 )
 
 
@@ -65,7 +66,7 @@ def decide(
     concurrency = limits.concurrency or 0
     counters = state.counters
     day_calls = counters.day_calls if counters.day == day else 0
-    recent = tuple(t for t in counters.recent if t > now_ms - window) if rate and window else ()
+    recent = in_window(counters.recent, now_ms=now_ms, window_ms=window) if rate else ()
     live = state.leases
     reaped: tuple[str, ...] = ()
     if concurrency and len(live) >= concurrency:

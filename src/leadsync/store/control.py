@@ -12,7 +12,7 @@ them.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -130,6 +130,34 @@ class Usage:
     #: Calls admitted in the rate window that ends now, and leases held.
     window_calls: int
     in_flight: int
+
+
+def in_window(times: Iterable[int], *, now_ms: int, window_ms: int) -> tuple[int, ...]:
+    """The call times (ms) inside the rate window that ends at ``now_ms``: what admission
+    counts against the rate and what usage reports (none without a window)."""
+    if not window_ms:
+        return ()
+    start = now_ms - window_ms
+    return tuple(t for t in times if t > start)
+
+
+def usage_from_row(
+    row: Sequence[Any], recent: Iterable[int], *, now_ms: int, window_ms: int
+) -> Usage:
+    """A ``Usage`` from a backend's usage row: user id, the four overrides, calls, records,
+    the three reject counts, (``recent`` read from column 10 by the backend), leases held.
+    ``window_ms`` is the server's rate window, for users without their own."""
+    overrides = LimitValues(row[1], row[2], row[3], row[4])
+    window = overrides.rate_window_ms or window_ms
+    return Usage(
+        user_id=row[0],
+        overrides=overrides,
+        day_calls=row[5] or 0,
+        records=row[6] or 0,
+        rejects=dict(zip(LIMIT_CODES, (n or 0 for n in row[7:10]), strict=True)),
+        window_calls=len(in_window(recent, now_ms=now_ms, window_ms=window)),
+        in_flight=row[11],
+    )
 
 
 T = TypeVar("T")

@@ -39,6 +39,7 @@ from leadsync.store.control import (
     Usage,
     UsageCount,
     row_to_rule,
+    usage_from_row,
 )
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
@@ -273,27 +274,15 @@ class PostgresLimits(LimitStore):
             sql += " WHERE a.user_id = %s"
             params = (day, user_id)
         rows = self._store._fetch(sql + " ORDER BY a.user_id", params)
-        return [_usage(row, now_ms=now_ms, window_ms=window_ms) for row in rows]
+        return [
+            usage_from_row(row, row[10] or (), now_ms=now_ms, window_ms=window_ms) for row in rows
+        ]
 
     def reset_usage(self) -> None:
         with self._store._transaction(_WRITE_BEGIN) as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")
             conn.execute("UPDATE limit_usage SET day = 0, day_calls = 0, recent = '{}'")
-
-
-def _usage(row: Sequence[Any], *, now_ms: int, window_ms: int) -> Usage:
-    overrides = _overrides(row[1:5])
-    window = overrides.rate_window_ms or window_ms
-    return Usage(
-        user_id=row[0],
-        overrides=overrides,
-        day_calls=row[5] or 0,
-        records=row[6] or 0,
-        rejects=dict(zip(LIMIT_CODES, (n or 0 for n in row[7:10]), strict=True)),
-        window_calls=sum(1 for t in row[10] or () if t > now_ms - window),
-        in_flight=row[11],
-    )
 
 
 class PostgresFaults(FaultStore):
