@@ -22,6 +22,7 @@ from limits_wire import (
 )
 
 from inprocess import serving_app
+from leadsync.clock import SettableClock
 from leadsync.limits.guard import LIMITED_USERS_TTL_S
 from support import Server, cli, count_leads, fault, running_server
 
@@ -72,14 +73,19 @@ def test_concurrency_limit_counts_slow_calls_until_they_answer(tmp_path: Path) -
 
 
 def test_user_limits_set_while_the_server_runs_apply_within_a_second(tmp_path: Path) -> None:
-    with running_server(tmp_path) as srv:
+    # The CLI writes the change as another process would; the server reads it again once
+    # its copy is LIMITED_USERS_TTL_S old, by its own clock.
+    clock = SettableClock()
+    with serving_app(tmp_path, clock=clock) as srv:
+        user = srv.store.list_users()[0].user_id
         assert outcome(sync_one(srv)) == 0
-        set_user_limits(srv.database_url, srv.user_id, "--daily-quota", "2")
-        time.sleep(LIMITED_USERS_TTL_S)
-        # The call before counted nothing: no limit applied to it.
+        set_user_limits(srv.database_url, user, "--daily-quota", "2")
+        assert outcome(sync_one(srv)) == 0  # not seen yet: no limit applies to this call
+        clock.advance(seconds=LIMITED_USERS_TTL_S)
         assert [outcome(sync_one(srv)) for _ in range(3)] == [0, 0, 20015]
-        set_user_limits(srv.database_url, srv.user_id, "--daily-quota", "default")
-        time.sleep(LIMITED_USERS_TTL_S)
+        # A limited user's own limits are read on each of its calls: lifting one is seen
+        # at once.
+        set_user_limits(srv.database_url, user, "--daily-quota", "default")
         assert outcome(sync_one(srv)) == 0
 
 
