@@ -24,6 +24,13 @@ from leadsync.limits.faults import RuleError, parse_rule, rule_from_mapping, rul
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
 from leadsync.model import Lead
 from leadsync.rest.routes import rest_operations
+from leadsync.serving.bodies import (
+    BodyBudget,
+    BodyBudgetExhausted,
+    BodyTooLarge,
+    ClientGone,
+    read_body,
+)
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import LeadQuery, Store, email_key
 from leadsync.store.control import FaultRule, LimitValues, UnknownUser, Usage
@@ -77,14 +84,27 @@ def _authorized(token: str) -> Callable[[Endpoint], Endpoint]:
                 return await endpoint(request)
             except (_BadRequest, RuleError, ConfigError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
+            except BodyTooLarge:
+                too_large = f"the request body is over {MAX_ADMIN_BODY_BYTES} bytes"
+                return JSONResponse({"error": too_large}, status_code=413)
+            except BodyBudgetExhausted:
+                busy = "the server is reading too many request bodies; try again"
+                return JSONResponse({"error": busy}, status_code=503)
+            except ClientGone:
+                return Response(status_code=400)  # nobody is reading it
 
         return checked
 
     return wrap
 
 
+#: Admin bodies are fault rules and limits: a few kilobytes; anything near this is abuse.
+MAX_ADMIN_BODY_BYTES = 1 << 20
+
+
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+    budget: BodyBudget = request.app.state.body_budget
+    raw = await read_body(request, MAX_ADMIN_BODY_BYTES, budget)
     if not raw.strip():
         return None
     try:
