@@ -66,6 +66,12 @@ def test_without_a_console_user_the_console_says_how_to_make_one(store: Store) -
             assert "leadsync console add-user NAME" in response.text
 
 
+def test_the_root_leads_to_the_console(app: Starlette) -> None:
+    with TestClient(app, follow_redirects=False) as tc:
+        response = tc.get("/")
+    assert (response.status_code, response.headers["location"]) == (302, "/console/")
+
+
 def test_pages_need_a_session(app: Starlette) -> None:
     with TestClient(app, follow_redirects=False) as tc:
         response = tc.get("/console/leads?email=a")

@@ -106,7 +106,10 @@ class Console:
         ]
         for path, (handler, methods) in pages.items():
             inner.append(Route(path, self.page(handler), methods=methods))
-        return [Mount("/console", routes=inner)]
+        return [
+            Route("/", _to_console, methods=["GET"]),
+            Mount("/console", routes=inner),
+        ]
 
     # -- every page -----------------------------------------------------------------------------
     def page(self, handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
@@ -225,3 +228,8 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/console") and not target.startswith("//"):
         return target
     return "/console/"
+
+
+async def _to_console(request: Request) -> Response:
+    """The server's root: people who open it in a browser want the console."""
+    return RedirectResponse("/console/", 302)
