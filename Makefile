@@ -11,7 +11,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # The C extension is built by the install: a changed .pyx needs it again.
-$(STAMP): pyproject.toml src/leadsync/soap/_speedups.pyx | $(PY)
+$(STAMP): pyproject.toml src/leadsync/soap/_speedups.pyx src/leadsync/operations/text.py setup.py | $(PY)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@

@@ -1,4 +1,5 @@
-"""Builds the optional C reader of lead records; everything else is in pyproject.toml.
+"""Builds the optional C reader of lead records and the compiled text rule; everything else
+is in pyproject.toml.
 
 Without a C compiler the package still installs: the extension is optional and the pure
 Python reader does the same work, only slower.
@@ -16,7 +17,13 @@ setup(
                 ["src/leadsync/soap/_speedups.pyx"],
                 include_dirs=lxml.get_include(),
                 optional=True,
-            )
+            ),
+            # The same source as the pure Python module, compiled: see its docstring.
+            Extension(
+                "leadsync.operations.text",
+                ["src/leadsync/operations/text.py"],
+                optional=True,
+            ),
         ],
         compiler_directives={"language_level": "3"},
     ),

@@ -12,6 +12,7 @@ from leadsync.mktows.escaping import (
     esc,
     esc_attribute,
     esc_diagnostic,
+    first_not_xml,
     needs_escaping,
 )
 
@@ -98,3 +99,21 @@ def test_attribute_values_round_trip_exactly_in_either_quotes(value: str) -> Non
 def test_attribute_values_refuse_what_xml_cannot_carry(char: str) -> None:
     with pytest.raises(NotXmlCharacter, match=f"U\\+{ord(char):04X}"):
         esc_attribute(f"a{char}")
+
+
+def _is_xml_char(c: str) -> bool:
+    n = ord(c)
+    return (
+        n in (0x9, 0xA, 0xD)
+        or 0x20 <= n <= 0xD7FF
+        or 0xE000 <= n <= 0xFFFD
+        or 0x10000 <= n <= 0x10FFFF
+    )
+
+
+def test_first_not_xml_names_the_first_character_xml_cannot_carry_over_all_of_unicode() -> None:
+    # Every code point against XML 1.0's Char production, then in the middle of some text.
+    found = [first_not_xml(chr(n)) for n in range(0x110000)]
+    assert found == [None if _is_xml_char(chr(n)) else chr(n) for n in range(0x110000)]
+    for c in (*NOT_CARRIED, "\t", "\u2028", "\u00a0", "\U0010ffff"):
+        assert first_not_xml("ab" + c + "\x01") == (c if c in NOT_CARRIED else "\x01")

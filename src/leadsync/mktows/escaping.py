@@ -75,6 +75,10 @@ def needs_escaping(text: str) -> bool:
 
 def first_not_xml(text: str) -> str | None:
     """The first character of ``text`` XML 1.0 cannot carry, or None when it has none."""
+    # Every such character is a control, a surrogate or a noncharacter, none of them
+    # printable; the test is several times cheaper than the search, and most text passes it.
+    if text.isprintable():
+        return None
     bad = _NOT_XML.search(text)
     return None if bad is None else bad.group()
 

@@ -6,8 +6,9 @@ Where each rule is:
   ForeignSysPersonId, then Email), email de-duplication (``_Resolver._newest_by_email``),
   field merge, per-record CREATED/UPDATED/FAILED outcomes.
 - ``sync_lead``: syncLead's differences from ``sync`` (cookie key, returnLead).
-- ``fields``: the field catalogue and typing of values (``plain_text``: the one rule for
-  text, blank clears; ``check_characters``: only what XML 1.0 can carry is stored).
+- ``fields``: the field catalogue and typing of values (``check_characters``: only what
+  XML 1.0 can carry is stored).
+- ``text``: ``plain_text``, the one rule for text (blank clears), compiled when it can be.
 - ``keys``: naming leads by LeadKey (IDNUM, EMAIL, COOKIE, SFDC*) and finding them.
 - ``reads``: getLead and getMultipleLeads selectors and paging.
 - ``merge``, ``lists``: mergeLeads and static lists.

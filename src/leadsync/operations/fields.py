@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from leadsync.mktows.escaping import first_not_xml
 from leadsync.model import FieldDef, FieldType, Value
+from leadsync.operations.text import plain_text
 
 _S = FieldType.STRING
 STANDARD_FIELDS: tuple[FieldDef, ...] = tuple(
@@ -139,17 +140,6 @@ def convert(fdef: FieldDef, raw: str) -> Value:
     An empty value clears the field.
     """
     return CONVERTERS[fdef.type](fdef, raw)
-
-
-def plain_text(raw: str) -> str | None:
-    """What a text field (string, phone, url, text) stores for ``raw`` once its length is
-    known to fit: the text exactly as sent, or None when it is blank (empty or whitespace
-    only), which clears the field.
-
-    THE typing rule for text: the converters below, the record reader and its compiled
-    accelerator (``soap/_speedups.pyx``, which calls this function) all use it.
-    """
-    return raw if raw and not raw.isspace() else None
 
 
 def check_characters(what: str, raw: str) -> None:

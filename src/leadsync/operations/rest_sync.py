@@ -14,9 +14,10 @@ from leadsync.clock import Clock
 from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
 from leadsync.mktows.escaping import first_not_xml
 from leadsync.model import Attribute, FieldDef, LeadInput, RecordStatus, SkipReason, SyncOutcome
-from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue, plain_text
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.rest_leads import DEFAULT_PARTITION, custom_key
 from leadsync.operations.sync import SyncAction, SyncOptions, UnknownAttributePolicy, sync_leads
+from leadsync.operations.text import plain_text
 from leadsync.store.base import Store
 
 MAX_RECORDS = 300

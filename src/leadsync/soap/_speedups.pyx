@@ -11,7 +11,7 @@ element back to ``read_lead_record``, the definition, which decides. The propert
 tests/soap/test_record_reader_property.py proves the two give equal records.
 
 Attributes named exactly as a plain text field (``FieldCatalogue.plain``) are typed with the
-one typing function the caller passes (``operations.fields.plain_text``) and kept in the
+one typing function the caller passes (``operations.text.plain_text``) and kept in the
 record's ``typed`` dict; the others stay (name, value) pairs for the sync's rules.
 """
 

@@ -12,7 +12,7 @@
   of any other shape fails its record, naming it, and nothing of that record is written;
 - when every attribute name is a field's exact spelling, the values of plain text fields
   up to STRING_MAX_CHARS long are typed here with the one typing function
-  (``operations.fields.plain_text``), so the sync does not type them again; otherwise
+  (``operations.text.plain_text``), so the sync does not type them again; otherwise
   every attribute stays a (name, value) pair, in order, for the sync to type.
 
 ``read_lead_records`` reads a ``leadRecordList``. The compiled reader
@@ -32,7 +32,8 @@ from lxml import etree
 
 from leadsync.mktows import xml
 from leadsync.model import Attribute, LeadInput, Value
-from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue, plain_text
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
+from leadsync.operations.text import plain_text
 
 if TYPE_CHECKING:
     from leadsync.soap._speedups import RecordParts
