@@ -55,7 +55,7 @@ LIMITED_USERS_TTL_S = 1.0
 class CallPass:
     """An admitted call: its concurrency lease, if it took one, and what its usage adds."""
 
-    __slots__ = ("closed", "day", "handed_over", "lease_id", "records", "user_id")
+    __slots__ = ("closed", "day", "error", "handed_over", "lease_id", "records", "user_id")
 
     def __init__(self, user_id: str, day: int, lease_id: str | None) -> None:
         self.user_id = user_id
@@ -63,6 +63,8 @@ class CallPass:
         self.lease_id = lease_id
         #: Records the call carried, set by its handler's caller.
         self.records = 0
+        #: The code of the error the call was answered with (0: none), set the same way.
+        self.error = 0
         #: The HTTP layer ends the lease instead (after a delay).
         self.handed_over = False
         self.closed = False
@@ -163,7 +165,15 @@ class Guard:
             return
         admitted.closed = True
         release = admitted.lease_id if not admitted.handed_over else None
-        self._count(UsageCount(admitted.user_id, admitted.day, 1, admitted.records), release)
+        count = UsageCount(
+            admitted.user_id, admitted.day, 1, admitted.records, error=admitted.error
+        )
+        self._count(count, release)
+
+    def count_error(self, user_id: str, code: int) -> None:
+        """Count an error answered to a call that was never admitted (or whose pass was left
+        before its answer was known), under ``user_id`` and today."""
+        self._count(UsageCount(user_id, self._days.day(self._clock()), error=code))
 
     @contextmanager
     def admit(self, user_id: str, operation: str) -> Iterator[CallPass]:

@@ -117,6 +117,8 @@ class UsageCount:
     records: int = 0
     #: The code of the limit that refused the call (0: none did).
     rejected: int = 0
+    #: The code of another error the call was answered with (0: none), counted by code.
+    error: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +191,13 @@ class LimitStore(abc.ABC):
         own."""
 
     @abc.abstractmethod
+    def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        """The user's calls answered with an error on ``day``, by code (those counted with
+        ``UsageCount.error``; limit refusals are in ``usage``)."""
+
+    @abc.abstractmethod
     def reset_usage(self) -> None:
-        """Forget every count, reject and lease (overrides stay)."""
+        """Forget every count, error count, reject and lease (overrides stay)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,13 @@ _RELEASE_AND_COUNT = (
     "WITH gone AS (DELETE FROM call_leases WHERE lease_id = %s)" + _COUNT_USAGE.rstrip()
 )
 
+# Written beside the usage count, in the same statement.
+_COUNT_ERROR = """
+errs AS (
+    INSERT INTO call_errors AS e (user_id, day, code, calls) VALUES (%s, %s, %s, 1)
+    ON CONFLICT (user_id, day, code) DO UPDATE SET calls = e.calls + 1
+)"""
+
 # Every API user, with its own limits, its usage that day, its counters and its leases.
 _USAGE = """
 SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
@@ -260,11 +267,31 @@ class PostgresLimits(LimitStore):
 
     def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
         rejects = [int(count.rejected == code) for code in LIMIT_CODES]
-        params = (count.user_id, count.day, count.calls, count.records, *rejects)
-        if release is None:
+        params: tuple[Any, ...] = (
+            count.user_id,
+            count.day,
+            count.calls,
+            count.records,
+            *rejects,
+        )
+        if count.error:
+            ctes = ["gone AS (DELETE FROM call_leases WHERE lease_id = %s)"] if release else []
+            ctes.append(_COUNT_ERROR.strip())
+            first = (release,) if release else ()
+            self._store._fetch(
+                "WITH " + ", ".join(ctes) + _COUNT_USAGE.rstrip(),
+                (*first, count.user_id, count.day, count.error, *params),
+            )
+        elif release is None:
             self._store._fetch(_COUNT_USAGE, params)
         else:
             self._store._fetch(_RELEASE_AND_COUNT, (release, *params))
+
+    def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        rows = self._store._fetch(
+            "SELECT code, calls FROM call_errors WHERE user_id = %s AND day = %s", (user_id, day)
+        )
+        return {int(code): int(calls) for code, calls in rows}
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
         sql = _USAGE
@@ -279,6 +306,7 @@ class PostgresLimits(LimitStore):
         with self._store._transaction(_WRITE_BEGIN) as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")
+            conn.execute("DELETE FROM call_errors")
             conn.execute("UPDATE limit_usage SET day = 0, day_calls = 0, recent = '{}'")
 
 
