@@ -1,5 +1,6 @@
-"""REST usage statistics (docs/rest.md): calls and limit refusals per day, from the counters
-the call limits keep (``store.control``), for the subject REST calls are counted under."""
+"""REST usage statistics (docs/rest.md): calls and errors per day, from the counters the call
+limits keep (``store.control``), for the subject REST calls are counted under: limit
+refusals from the usage counts, every other error code answered from the error counts."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ REST_REJECT_CODES = {QUOTA_CODE: "607", RATE_CODE: "606", CONCURRENCY_CODE: "615
 class DayStats:
     date: str
     calls: int
-    #: REST code -> how many calls it refused that day.
+    #: REST code -> how many calls were answered with it that day.
     errors: dict[str, int]
 
 
@@ -38,6 +39,8 @@ def usage(store: Store, subject: str, days: DayClock, clock: Clock, count: int) 
             for code, n in rejects.items()
             if n and code in REST_REJECT_CODES
         }
+        for code, n in limits.error_counts(subject, day).items():
+            errors[str(code)] = errors.get(str(code), 0) + n
         found.append(
             DayStats(f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}", calls, errors)
         )

@@ -26,6 +26,10 @@ def _usage(call: RestCall, count: int) -> Reply:
     }
 
 
+def _by_code(item: tuple[str, int]) -> int:
+    return int(item[0])
+
+
 def _errors(call: RestCall, count: int) -> Reply:
     return {
         "result": [
@@ -33,7 +37,8 @@ def _errors(call: RestCall, count: int) -> Reply:
                 "date": day.date,
                 "total": sum(day.errors.values()),
                 "errors": [
-                    {"errorCode": code, "count": n} for code, n in sorted(day.errors.items())
+                    {"errorCode": code, "count": n}
+                    for code, n in sorted(day.errors.items(), key=_by_code)
                 ],
             }
             for day in _days(call, count)
