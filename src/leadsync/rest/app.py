@@ -133,8 +133,11 @@ class RestService:
         opened = OpenCall(request, request_id(), time.perf_counter(), in_flight=True)
         self._in_flight.inc()
         try:
-            handler, call = self._route(request)
-            opened.handler, opened.call = handler, call
+            handler, params = self._route(request)
+            # Named before the token is checked, so that a refused call is counted by name.
+            opened.handler = handler
+            token = self._authenticate(request)
+            opened.call = RestCall(self.store, self.settings, request, token, self.clock, params)
             opened.admitted = self._admit(operation_name(handler))
         except Exception as error:
             return self._answer(opened, error=error)
@@ -255,7 +258,7 @@ class RestService:
             ensure_subject(self.store)
             self._subject_ready = True
 
-    def _route(self, request: RestRequest) -> tuple[Handler, RestCall]:
+    def _route(self, request: RestRequest) -> tuple[Handler, dict[str, str]]:
         method = request.method
         found = self.router.match(request.path)
         handler = found[0].handlers.get(method) if found else None
@@ -270,8 +273,7 @@ class RestService:
                 raise ResourceNotFound(f"Requested resource not found: {request.path}")
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
-        token = self._authenticate(request)
-        return handler, RestCall(self.store, self.settings, request, token, self.clock, found[1])
+        return handler, found[1]
 
     def _admit(self, operation: str) -> CallPass:
         self._ensure_subject()
