@@ -50,7 +50,7 @@ from leadsync.rest.limits import (
     rest_limits,
 )
 from leadsync.rest.request import RestRequest
-from leadsync.rest.routes import Handler, RestCall, Router, operation_name
+from leadsync.rest.routes import Handler, RestCall, Router, not_found_message, operation_name
 from leadsync.rest.wire import (
     JSON_TYPE,
     MAX_BODY_BYTES,
@@ -71,6 +71,8 @@ from leadsync.store.base import Store
 
 log = logging.getLogger("leadsync.rest")
 REST_PREFIXES = ("/rest/", "/identity/", "/bulk/")
+#: The APIs' roots, which are no resource either (610 rather than the app's 404).
+REST_ROOTS = frozenset(prefix.rstrip("/") for prefix in REST_PREFIXES)
 #: Responses shorter than this go uncompressed even when the client accepts gzip.
 _GZIP_MIN_BYTES = 1024
 
@@ -270,7 +272,7 @@ class RestService:
                     f" ({marketo.method} {marketo.template}) is not emulated by leadsync"
                 )
             if found is None:
-                raise ResourceNotFound(f"Requested resource not found: {request.path}")
+                raise ResourceNotFound(not_found_message(request.path))
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
         return handler, found[1]
@@ -427,7 +429,7 @@ class RestMount:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = remove_dot_segments(scope["path"])
-            if path.startswith(REST_PREFIXES):
+            if path.startswith(REST_PREFIXES) or path in REST_ROOTS:
                 await self.rest({**scope, "path": path}, receive, send)
                 return
         await self.app(scope, receive, send)

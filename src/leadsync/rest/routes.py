@@ -142,6 +142,18 @@ class Router:
         return candidates[0] if candidates else None
 
 
+#: Marketo's APIs that leadsync emulates no endpoint of, by path prefix.
+OTHER_APIS = (("/rest/asset/", "Marketo's Asset API"),)
+
+
+def not_found_message(path: str) -> str:
+    """610's message for a path that is no endpoint of the lead database or identity APIs."""
+    for prefix, name in OTHER_APIS:
+        if path.startswith(prefix):
+            return f"Requested resource not found: {name} ({path}) is not emulated by leadsync"
+    return f"Requested resource not found: {path}"
+
+
 def emulated(router: Router, marketo: MarketoEndpoint) -> bool:
     """Whether leadsync answers this Marketo endpoint (identity always is)."""
     if marketo.template.startswith("/identity/"):
