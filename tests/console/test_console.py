@@ -414,3 +414,5 @@ def test_rest_calls_in_the_calls_users_and_fault_rules_pages(
     assert "REST calls of every service" in row
     assert '<td class="num">2</td>' in row  # both syncs were admitted
     assert "Rotate key" not in row
+    service_row = users[users.index(f"<code>{service.client_id}</code>") :].split("</tr>")[0]
+    assert service_row.endswith('<td class="num">2</td>')

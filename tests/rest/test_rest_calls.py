@@ -12,6 +12,7 @@ from leadsync.call_history import CallHistory
 from leadsync.config import Settings
 from leadsync.limits.faults import parse_rules
 from leadsync.limits.policy import DayClock, quota_zone
+from leadsync.operations.identity import create_service
 from leadsync.rest.routes import rest_operations
 from leadsync.store.base import Store
 from leadsync.store.calls import CallQuery
@@ -149,3 +150,27 @@ def test_errors_report_every_code_answered(store: Store) -> None:
         week = rest.ok(rest.get("/rest/v1/stats/errors/last7days.json"))["result"]
         assert week[0]["errors"][-1] == {"errorCode": "1013", "count": 1}
         assert [day["total"] for day in week[1:]] == [0] * 6
+
+
+def test_usage_names_each_service_by_its_scope(rest: Rest) -> None:
+    first = rest.service
+    other = create_service(rest.store, "etl job", rest.clock.now())
+    rest.ok(rest.get("/rest/v1/leads/partitions.json"))
+    rest.service = other
+    rest.authenticate()
+    for _ in range(2):
+        rest.ok(rest.get("/rest/v1/leads/partitions.json"))
+    [today] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
+    # A call is counted once answered: this one is not in its own answer.
+    assert today["total"] == 3
+    assert today["users"] == [
+        {"userId": "etl_job@leadsync", "count": 2},
+        {"userId": "tests@leadsync", "count": 1},
+    ]
+    # A removed service's calls stay in the total, no longer under its name.
+    rest.store.services().remove_service(other.client_id)
+    rest.service = first
+    rest.authenticate()
+    [today] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
+    assert today["total"] == 4
+    assert today["users"] == [{"userId": "tests@leadsync", "count": 1}]

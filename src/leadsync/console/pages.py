@@ -289,6 +289,7 @@ class Pages:
                 # (what happened, user id, key): shown once, in the answer to the form.
                 "new_key": new_key,
                 "services": self.store.services().list_services(),
+                "service_calls": self.store.limits().service_calls(self.days.day(self.clock())),
                 # (client id, client secret) of a service just created, shown once.
                 "new_service": new_service,
             },

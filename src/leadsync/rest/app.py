@@ -140,7 +140,7 @@ class RestService:
             opened.handler = handler
             token = self._authenticate(request)
             opened.call = RestCall(self.store, self.settings, request, token, self.clock, params)
-            opened.admitted = self._admit(operation_name(handler))
+            opened.admitted = self._admit(operation_name(handler), token.client_id)
         except Exception as error:
             return self._answer(opened, error=error)
         return opened
@@ -277,9 +277,9 @@ class RestService:
         assert found is not None
         return handler, found[1]
 
-    def _admit(self, operation: str) -> CallPass:
+    def _admit(self, operation: str, service: str) -> CallPass:
         self._ensure_subject()
-        return self.guard.enter(REST_SUBJECT, operation)
+        return self.guard.enter(REST_SUBJECT, operation, service)
 
     def _authenticate(self, request: RestRequest) -> AccessToken:
         header = request.authorization

@@ -19,7 +19,7 @@ def _usage(call: RestCall, count: int) -> Reply:
             {
                 "date": day.date,
                 "total": day.calls,
-                "users": [{"userId": REST_SUBJECT, "count": day.calls}] if day.calls else [],
+                "users": [{"userId": user, "count": n} for user, n in day.users.items()],
             }
             for day in _days(call, count)
         ]

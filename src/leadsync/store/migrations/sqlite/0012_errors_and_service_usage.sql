@@ -8,3 +8,13 @@ CREATE TABLE call_errors (
     calls   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, day, code)
 ) WITHOUT ROWID;
+
+-- Per REST service and quota day: calls admitted (REST's limits count every service's calls
+-- together, under @rest; this says whose they were). No foreign key: a service removed while
+-- its calls finish must not make their usage fail; its rows are only no longer shown.
+CREATE TABLE service_usage (
+    client_id TEXT NOT NULL,
+    day       INTEGER NOT NULL,
+    calls     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_id, day)
+) WITHOUT ROWID;

@@ -7,3 +7,10 @@ CREATE UNLOGGED TABLE call_errors (
     calls   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, day, code)
 );
+
+CREATE UNLOGGED TABLE service_usage (
+    client_id TEXT COLLATE "C" NOT NULL,
+    day       INTEGER NOT NULL,
+    calls     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_id, day)
+);
