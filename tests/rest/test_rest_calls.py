@@ -4,18 +4,23 @@ counts (stats/usage.json, stats/errors.json), in process on each backend."""
 from __future__ import annotations
 
 import json
+import time
 
+from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 from restapp import CLIENT_ID, Rest, make_rest
 
 from leadsync.call_history import CallHistory
+from leadsync.cli import main
 from leadsync.config import Settings
 from leadsync.limits.faults import parse_rules
 from leadsync.limits.policy import DayClock, quota_zone
 from leadsync.operations.identity import create_service
+from leadsync.rest.limits import ensure_subject
 from leadsync.rest.routes import rest_operations
 from leadsync.store.base import Store
 from leadsync.store.calls import CallQuery
+from leadsync.store.control import RATE_CODE, UsageCount
 
 LEADS = "/rest/v1/leads.json"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -174,3 +179,17 @@ def test_usage_names_each_service_by_its_scope(rest: Rest) -> None:
     [today] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
     assert today["total"] == 4
     assert today["users"] == [{"userId": "tests@leadsync", "count": 1}]
+
+
+def test_users_usage_shows_rest_against_rest_limits(store: Store) -> None:
+    ensure_subject(store)
+    day = DayClock(quota_zone(Settings())).day(time.time())
+    limits = store.limits()
+    limits.count_usage(UsageCount("@rest", day, calls=2, records=5))
+    limits.count_usage(UsageCount("@rest", day, rejected=RATE_CODE))
+    env = {"LEADSYNC_REST_DAILY_QUOTA": "50", "LEADSYNC_DAILY_QUOTA": "7"}
+    shown = CliRunner().invoke(main, ["users", "usage", "@rest", "--database", store.url], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "  calls today:      2 of 50 " in shown.output
+    assert "  records today:    5\n" in shown.output
+    assert "  rejects today:    607: 0  606: 1  615: 0\n" in shown.output
