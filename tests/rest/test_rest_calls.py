@@ -193,3 +193,21 @@ def test_users_usage_shows_rest_against_rest_limits(store: Store) -> None:
     assert "  calls today:      2 of 50 " in shown.output
     assert "  records today:    5\n" in shown.output
     assert "  rejects today:    607: 0  606: 1  615: 0\n" in shown.output
+
+
+def test_calls_refused_before_their_request_is_read_are_counted(rest: Rest) -> None:
+    before = _samples(rest)
+    big = b"{" + b" " * (1024 * 1024) + b"}"
+    headers = {"Content-Type": "application/json"}
+    assert rest.post(LEADS, content=big, headers=headers).status_code == 413
+    assert rest.get(LEADS, params={"filterValues": "1" * 9000}).status_code == 414
+    after = _samples(rest)
+    sync = {"api": "rest", "operation": "syncLeads", "outcome": "fault"}
+    assert _moved(before, after, "leadsync_calls_total", **sync) == 1
+    assert _moved(before, after, "leadsync_faults_total", api="rest", code="413") == 1
+    by_filter = {"api": "rest", "operation": "getLeadsByFilter", "outcome": "fault"}
+    assert _moved(before, after, "leadsync_calls_total", **by_filter) == 1
+    _history(rest).flush()
+    too_long, too_large = rest.store.calls().page(CallQuery(api="rest", faults_only=True), 2)
+    assert (too_large.operation, too_large.fault_code) == ("syncLeads", 413)
+    assert (too_long.operation, too_long.fault_code) == ("getLeadsByFilter", 414)

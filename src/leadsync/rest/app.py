@@ -73,6 +73,8 @@ log = logging.getLogger("leadsync.rest")
 REST_PREFIXES = ("/rest/", "/identity/", "/bulk/")
 #: The APIs' roots, which are no resource either (610 rather than the app's 404).
 REST_ROOTS = frozenset(prefix.rstrip("/") for prefix in REST_PREFIXES)
+#: Longest part of a refused path a log line shows.
+_LOGGED_PATH_CHARS = 256
 #: Responses shorter than this go uncompressed even when the client accepts gzip.
 _GZIP_MIN_BYTES = 1024
 
@@ -247,6 +249,25 @@ class RestService:
         )
         return 200, {"Content-Type": JSON_TYPE}, body
 
+    def refused_early(self, method: str, path: str, code: int, message: str) -> None:
+        """Account for a call the HTTP layer refused before it became a request: its URI or
+        body too large (HTTP 414, 413) or no share of the body budget (615)."""
+        # A URI too long is not worth matching (nor logging whole).
+        found = self.router.match(path) if len(path) <= MAX_URI_BYTES else None
+        handler = found[0].handlers.get(method) if found else None
+        account(
+            Answered(
+                method,
+                path[:_LOGGED_PATH_CHARS],
+                "-",
+                operation_name(handler) if handler is not None else OTHER,
+                0.0,
+                fault_code=code,
+                fault_message=message,
+            ),
+            self.history,
+        )
+
     def _count_error(self, code: int) -> None:
         try:
             self._ensure_subject()
@@ -333,17 +354,22 @@ class RestApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
         raw_path = scope.get("raw_path") or scope["path"].encode()
+        method, path = scope["method"].upper(), scope["path"]
         if len(raw_path) + len(query) + 1 > MAX_URI_BYTES:
+            self.service.refused_early(method, path, 414, "Request-URI Too Long")
             await _plain(send, 414, b"Request-URI Too Long\n")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             body = await read_body(Request(scope, receive), MAX_BODY_BYTES, self.budget)
         except BodyTooLarge:
+            self.service.refused_early(method, path, 413, "Request Entity Too Large")
             await _plain(send, 413, b"Request Entity Too Large\n")
             return
         except BodyBudgetExhausted:
-            await _json(send, error_body(request_id(), ConcurrentAccessLimit()))
+            refused = ConcurrentAccessLimit()
+            self.service.refused_early(method, path, int(refused.code), refused.message)
+            await _json(send, error_body(request_id(), refused))
             return
         except ClientGone:
             log.info("client closed its connection before its request arrived")
