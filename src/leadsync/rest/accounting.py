@@ -94,31 +94,29 @@ def account(answered: Answered, history: CallHistory | None) -> None:
     ms = answered.seconds * 1000
     found = answered.figures
     ok = answered.fault_code is None
-    fields = call_fields(
-        user=answered.user,
-        operation=answered.operation,
-        outcome="ok" if ok else "fault",
-        duration_ms=ms,
-        records=found.records if ok else None,
-        fault_code=answered.fault_code,
-        error_id=answered.error_id,
-        **(
-            {"created": found.created, "updated": found.updated, "failed": found.failed}
-            if ok
-            else {}
-        ),
-    )
-    log.info(
-        "rest %s %s user=%s op=%s code=%s records=%d ms=%.1f",
-        answered.method,
-        answered.path,
-        answered.user,
-        answered.operation,
-        "-" if ok else answered.fault_code,
-        found.records,
-        ms,
-        extra={"call": fields},
-    )
+    if log.isEnabledFor(logging.INFO):
+        counts = {"created": found.created, "updated": found.updated, "failed": found.failed}
+        fields = call_fields(
+            user=answered.user,
+            operation=answered.operation,
+            outcome="ok" if ok else "fault",
+            duration_ms=ms,
+            records=found.records if ok else None,
+            fault_code=answered.fault_code,
+            error_id=answered.error_id,
+            **(counts if ok else {}),
+        )
+        log.info(
+            "rest %s %s user=%s op=%s code=%s records=%d ms=%.1f",
+            answered.method,
+            answered.path,
+            answered.user,
+            answered.operation,
+            "-" if ok else answered.fault_code,
+            found.records,
+            ms,
+            extra={"call": fields},
+        )
     record_call(
         API,
         answered.operation,

@@ -7,6 +7,7 @@ emulate gets 610 naming it (``endpoints.tsv``, from Adobe's OpenAPI files).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ def load_routes() -> dict[str, Route]:
     return ROUTES
 
 
+@functools.cache
 def operation_name(handler: Handler) -> str:
     """What fault rules and logs call an endpoint: its handler's name in camel case
     (``sync_leads`` -> ``syncLeads``)."""
