@@ -211,3 +211,15 @@ def test_calls_refused_before_their_request_is_read_are_counted(rest: Rest) -> N
     too_long, too_large = rest.store.calls().page(CallQuery(api="rest", faults_only=True), 2)
     assert (too_large.operation, too_large.fault_code) == ("syncLeads", 413)
     assert (too_long.operation, too_long.fault_code) == ("getLeadsByFilter", 414)
+
+
+def test_counts_written_with_the_end_of_a_concurrency_lease(store: Store) -> None:
+    for rest in make_rest(store, Settings(rest_concurrency_limit=2)):
+        bad_json = {"Content-Type": "application/json"}
+        assert rest.error(rest.post(LEADS, content=b"[", headers=bad_json)) == "609"
+        rest.ok(rest.get("/rest/v1/leads/partitions.json"))
+        assert store.limits().leases() == []
+        [errors] = rest.ok(rest.get("/rest/v1/stats/errors.json"))["result"]
+        assert errors["errors"] == [{"errorCode": "609", "count": 1}]
+        [usage] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
+        assert usage["users"] == [{"userId": "tests@leadsync", "count": 3}]
