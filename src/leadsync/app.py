@@ -78,7 +78,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    rest = RestService(store, settings, clock)
+    rest = RestService(store, settings, clock, service.history)
     app.add_middleware(RestMount, rest=RestApi(rest, body_budget))
     shape_calls(app, settings)
     app.state.store = store

@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from leadsync.config import Settings
 from leadsync.errors import StoreError
+from leadsync.operations.rest_stats import REST_REJECT_CODES
 from leadsync.store.control import LIMIT_CODES
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -66,7 +67,8 @@ IN_FLIGHT = Gauge(
     ["api"],
     multiprocess_mode="livesum",
 )
-_LIMIT_CODES = frozenset(LIMIT_CODES)
+#: A limit's refusal, in SOAP's codes and in REST's.
+_LIMIT_CODES = frozenset(LIMIT_CODES) | {int(code) for code in REST_REJECT_CODES.values()}
 
 
 class _Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from leadsync.cli import main
 from leadsync.config import Settings
 from leadsync.console.passwords import hash_password, verify_password
 from leadsync.console.sessions import COOKIE, LoginThrottle, Sessions
+from leadsync.operations.identity import create_service
 from leadsync.store.base import Store
 from leadsync.store.console import LeadSearch
 from support import DEMO_KEY, DEMO_USER, envelope, lead_record, sync_params
@@ -382,3 +384,41 @@ def test_a_search_no_index_serves_answers_in_bounded_steps(
         url = "/console/leads" + link.group(1).replace("&amp;", "&")
     monkeypatch.setattr(pages, "SCAN_SECONDS", 10.0)
     assert "target@example.com" in client.get("/console/leads?company=rare&sort=oldest").text
+
+
+def test_rest_calls_in_the_calls_users_and_fault_rules_pages(
+    store: Store, client: TestClient
+) -> None:
+    service = create_service(store, "etl", datetime.now(UTC))
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": service.client_id,
+        "client_secret": service.client_secret,
+    }
+    token = client.get("/identity/oauth/token", params=grant).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    sync = {"input": [{"email": "r@example.com"}]}
+    assert client.post("/rest/v1/leads.json", json=sync, headers=bearer).json()["success"]
+    csrf = _csrf(client.get("/console/faults").text)
+    rule = {"csrf": csrf, "action": "add", "rule": "op=syncLeads,code=606,times=1"}
+    assert client.post("/console/faults", data=rule).status_code == 303
+    refused = client.post("/rest/v1/leads.json", json=sync, headers=bearer).json()
+    assert refused["errors"][0]["code"] == "606"
+    client.app.state.call_history.flush()  # type: ignore[attr-defined]
+
+    rest_calls = client.get("/console/calls?api=rest").text
+    assert rest_calls.count("<td>syncLeads</td>") == 2
+    assert "<td>identity</td>" in rest_calls
+    assert f"<td>{service.client_id}</td>" in rest_calls
+    assert "<option>syncLeads</option>" in rest_calls
+    assert "<td>syncLeads</td>" not in client.get("/console/calls?api=soap").text
+    faults = client.get("/console/calls?operation=syncLeads&fault=606").text
+    assert faults.count("<td>syncLeads</td>") == 1
+
+    users = client.get("/console/users").text
+    row = users[users.index("<code>@rest</code>") :].split("</tr>")[0]
+    assert "REST calls of every service" in row
+    assert '<td class="num">2</td>' in row  # both syncs were admitted
+    assert "Rotate key" not in row
+    service_row = users[users.index(f"<code>{service.client_id}</code>") :].split("</tr>")[0]
+    assert service_row.endswith('<td class="num">2</td>')

@@ -117,7 +117,12 @@ def make_rest(store: Store, settings: Settings | None = None) -> Iterator[Rest]:
     clock = SettableClock(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
     app = create_app(settings or Settings(), store, clock=clock)
     service = create_service(store, "tests", clock.now(), CLIENT_ID, CLIENT_SECRET)
-    with app_client(app) as http:
-        rest = Rest(http, store, clock, service, app.state.rest)
-        rest.authenticate()
-        yield rest
+    try:
+        with app_client(app) as http:
+            rest = Rest(http, store, clock, service, app.state.rest)
+            rest.authenticate()
+            yield rest
+    finally:
+        # No lifespan runs here: the history's thread must stop before the store closes.
+        if app.state.call_history is not None:
+            app.state.call_history.close()

@@ -78,7 +78,7 @@ def test_usage_and_errors_come_from_the_limit_counters(store: Store) -> None:
         rest.ok(rest.get(PATH))
         [today] = rest.ok(rest.get("/rest/v1/stats/usage.json"))["result"]
         assert today["total"] == 1
-        assert today["users"] == [{"userId": "@rest", "count": 1}]
+        assert today["users"] == [{"userId": "tests@leadsync", "count": 1}]
         assert rest.error(rest.get(PATH)) == "606"
         days = DayClock(quota_zone(Settings()))
         [stats] = rest_stats.usage(store, "@rest", days, rest.clock, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from restapp import Rest
 
 from leadsync.model import FieldDef, FieldType
@@ -223,3 +224,17 @@ def test_custom_lookup_fields_and_filters(rest: Rest) -> None:
     [desc2] = rest.ok(rest.get("/rest/v1/leads/describe2.json"))["result"]
     assert ["externalKey"] in desc2["searchableFields"]
     assert ["notes"] not in desc2["searchableFields"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["twitterId", "facebookId", "linkedInId", "sfdcAccountId", "sfdcLeadOwnerId", "sfdcOpptyId"],
+)
+def test_lookup_fields_leadsync_holds_no_values_of_are_1011(rest: Rest, field: str) -> None:
+    record = {"email": "social@x.com", field: "x1"}
+    answer = rest.post(LEADS, json={"lookupField": field, "input": [record]})
+    assert rest.error(answer) == "1011"
+    message = answer.json()["errors"][0]["message"]
+    assert message == f"Lookup field '{field}' not supported"
+    with rest.store.read() as reader:
+        assert reader.count_leads() == 0

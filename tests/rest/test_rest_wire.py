@@ -24,6 +24,22 @@ def test_unknown_resource_is_610(rest: Rest) -> None:
     assert rest.error(answer) == "610"
 
 
+def test_other_marketo_apis_and_the_roots_are_610(rest: Rest) -> None:
+    for method in ("GET", "POST"):
+        answer = rest.request(method, "/rest/asset/v1/staticLists.json")
+        assert rest.error(answer) == "610"
+        assert answer.json()["errors"][0]["message"] == (
+            "Requested resource not found: Marketo's Asset API"
+            " (/rest/asset/v1/staticLists.json) is not emulated by leadsync"
+        )
+    for path in ("/rest", "/rest/", "/identity", "/bulk", "/rest/v2/leads.json"):
+        answer = rest.get(path)
+        assert rest.error(answer) == "610"
+        assert answer.json()["errors"][0]["message"] == f"Requested resource not found: {path}"
+    # Even without a token: the path is checked first (docs/rest.md).
+    assert rest.error(rest.http.get("/rest/asset/v1/folders.json")) == "610"
+
+
 def test_not_emulated_endpoint_is_610_naming_it(rest: Rest) -> None:
     answer = rest.post("/rest/v1/leads/push.json", json={"input": []})
     assert rest.error(answer) == "610"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -14,6 +15,8 @@ from leadsync.cli.common import store_for
 from leadsync.cli.config_cmd import config_option, load_settings
 from leadsync.errors import ConfigError
 from leadsync.limits.policy import DayClock, format_rate, parse_rate, quota_zone, server_limits
+from leadsync.operations.rest_stats import REST_REJECT_CODES
+from leadsync.rest.limits import REST_SUBJECT, rest_limits
 from leadsync.store.base import Store
 from leadsync.store.control import LIMIT_CODES, LimitValues, UnknownUser, Usage
 
@@ -163,10 +166,19 @@ def usage(user_id: str | None, database_url: str | None, config_path: str | None
         if index:
             click.echo()
         row = counted.get(name) or Usage(name, LimitValues(), 0, 0, {}, 0, 0)
-        _print_usage(row, row.overrides.over(defaults), days.zone.key)
+        if name == REST_SUBJECT:
+            # Every REST call, against REST's limits (docs/rest.md), its rejects in REST's codes.
+            codes = {code: int(rest) for code, rest in REST_REJECT_CODES.items()}
+            row = replace(row, rejects={codes[c]: n for c, n in row.rejects.items()})
+            limits = row.overrides.over(rest_limits(settings))
+            _print_usage(row, limits, days.zone.key, tuple(codes.values()))
+        else:
+            _print_usage(row, row.overrides.over(defaults), days.zone.key)
 
 
-def _print_usage(row: Usage, limits: LimitValues, zone: str) -> None:
+def _print_usage(
+    row: Usage, limits: LimitValues, zone: str, codes: tuple[int, ...] = LIMIT_CODES
+) -> None:
     def of(limit: int | None) -> str:
         return f" of {limit}" if limit else " (no limit)"
 
@@ -178,5 +190,7 @@ def _print_usage(row: Usage, limits: LimitValues, zone: str) -> None:
     window = f" ({rate})" if limits.rate_calls else " (no limit)"
     click.echo(f"  calls in window:  {row.window_calls}{window}")
     click.echo(f"  calls in flight:  {row.in_flight}{of(limits.concurrency)}")
-    rejects = "  ".join(f"{code}: {row.rejects.get(code, 0)}" for code in LIMIT_CODES)
+    rejects = "  ".join(
+        f"{code}: {n}" for code, n in (row.rejects or dict.fromkeys(codes, 0)).items()
+    )
     click.echo(f"  rejects today:    {rejects}")

@@ -16,9 +16,14 @@ from leadsync.config import Settings
 from leadsync.console.web import Page, PageHandler, Redirect, Rendered
 from leadsync.limits.faults import RuleError, parse_rule, rule_text
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
+from leadsync.metrics import OTHER
 from leadsync.model import Lead
 from leadsync.operations.fields import FieldCatalogue, render
 from leadsync.operations.identity import create_service
+from leadsync.operations.rest_stats import REST_REJECT_CODES
+from leadsync.rest.accounting import IDENTITY_OPERATION
+from leadsync.rest.limits import REST_SUBJECT, rest_limits
+from leadsync.rest.routes import rest_operations
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import ActivityQuery, AlreadyExists, Store
 from leadsync.store.calls import CallQuery
@@ -26,6 +31,8 @@ from leadsync.store.console import LeadSearch
 from leadsync.store.control import LIMIT_FIELDS, UnknownUser, Usage
 
 PAGE_SIZE = 50
+#: A limit's refusal of a REST call, by the code the usage counts keep it under.
+REST_REJECTS = {code: int(rest) for code, rest in REST_REJECT_CODES.items()}
 #: A search by part of a name or company looks at this many ids a step, and takes steps
 #: for at most this long before answering with what it found and where it got to.
 SCAN_WINDOW = 25_000
@@ -49,8 +56,13 @@ class Pages:
         self.faults_consulted = faults_consulted
         self.clock = clock
         self.defaults = server_limits(settings)
+        #: REST calls of every service are limited together, under one subject.
+        self.rest_defaults = rest_limits(settings)
         self.days = DayClock(quota_zone(settings))
-        self.operations = sorted(wsdl_operations())
+        #: What a fault rule's ``op`` may name: SOAP operations and REST ones.
+        self.operations = sorted(set(wsdl_operations()) | set(rest_operations()))
+        #: What the calls history names operations: those, identity calls, and the rest.
+        self.call_operations = sorted([*self.operations, IDENTITY_OPERATION, OTHER])
 
     def table(self) -> dict[str, tuple[PageHandler, list[str]]]:
         return {
@@ -227,7 +239,8 @@ class Pages:
                 "calls": found,
                 "q": q,
                 "errors": errors,
-                "operations": self.operations,
+                "operations": self.call_operations,
+                "apis": ("soap", "rest", "bulk"),
                 "next": _query({**filters, "before": str(found[-1].id)}) if more else None,
                 "first": _query(filters) if query.before_id is not None else None,
                 "history": self.settings.calls_history,
@@ -262,6 +275,7 @@ class Pages:
         for user in self.store.list_users():
             found = usage.get(user.user_id)
             row = self._usage_row(found) if found else {"calls": 0, "rejects": {}, "share": 0}
+            row["rest"] = user.user_id == REST_SUBJECT
             row["own"] = self.store.limits().overrides(user.user_id)
             row["user"] = user
             rows.append(row)
@@ -271,9 +285,11 @@ class Pages:
                 "title": "Users",
                 "users": rows,
                 "defaults": self.defaults,
+                "rest_defaults": self.rest_defaults,
                 # (what happened, user id, key): shown once, in the answer to the form.
                 "new_key": new_key,
                 "services": self.store.services().list_services(),
+                "service_calls": self.store.limits().service_calls(self.days.day(self.clock())),
                 # (client id, client secret) of a service just created, shown once.
                 "new_service": new_service,
             },
@@ -322,15 +338,25 @@ class Pages:
 
     def _usage(self) -> list[Usage]:
         now = self.clock()
-        return self.store.limits().usage(
-            None,
-            now_ms=int(now * 1000),
-            day=self.days.day(now),
-            window_ms=self.defaults.rate_window_ms or 0,
+        limits = self.store.limits()
+        day = self.days.day(now)
+        found = limits.usage(
+            None, now_ms=int(now * 1000), day=day, window_ms=self.defaults.rate_window_ms or 0
         )
+        # REST calls are counted in REST's rate window, not SOAP's.
+        window = self.rest_defaults.rate_window_ms or 0
+        return [
+            (limits.usage(REST_SUBJECT, now_ms=int(now * 1000), day=day, window_ms=window) or [u])[
+                0
+            ]
+            if u.user_id == REST_SUBJECT
+            else u
+            for u in found
+        ]
 
     def _usage_row(self, usage: Usage) -> dict[str, Any]:
-        limits = usage.overrides.over(self.defaults)
+        rest = usage.user_id == REST_SUBJECT
+        limits = usage.overrides.over(self.rest_defaults if rest else self.defaults)
         shares = [
             usage.day_calls / limits.daily_quota if limits.daily_quota else 0.0,
             usage.window_calls / limits.rate_calls if limits.rate_calls else 0.0,
@@ -341,8 +367,12 @@ class Pages:
             "calls": usage.day_calls,
             "window": usage.window_calls,
             "in_flight": usage.in_flight,
-            "rejects": dict(usage.rejects),
+            "rejects": {
+                (REST_REJECTS.get(code, code) if rest else code): n
+                for code, n in usage.rejects.items()
+            },
             "limits": limits,
+            "rest": rest,
             "share": max(shares),
         }
 

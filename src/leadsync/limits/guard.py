@@ -55,7 +55,16 @@ LIMITED_USERS_TTL_S = 1.0
 class CallPass:
     """An admitted call: its concurrency lease, if it took one, and what its usage adds."""
 
-    __slots__ = ("closed", "day", "handed_over", "lease_id", "records", "user_id")
+    __slots__ = (
+        "closed",
+        "day",
+        "error",
+        "handed_over",
+        "lease_id",
+        "records",
+        "service",
+        "user_id",
+    )
 
     def __init__(self, user_id: str, day: int, lease_id: str | None) -> None:
         self.user_id = user_id
@@ -63,6 +72,10 @@ class CallPass:
         self.lease_id = lease_id
         #: Records the call carried, set by its handler's caller.
         self.records = 0
+        #: The code of the error the call was answered with (0: none), set the same way.
+        self.error = 0
+        #: The REST service that made the call, when one did.
+        self.service = ""
         #: The HTTP layer ends the lease instead (after a delay).
         self.handed_over = False
         self.closed = False
@@ -137,9 +150,10 @@ class Guard:
         HTTP layer must admit calls as they arrive rather than when a worker is free."""
         return self._server_limited or bool(self._limited_users)
 
-    def enter(self, user_id: str, operation: str) -> CallPass:
+    def enter(self, user_id: str, operation: str, service: str = "") -> CallPass:
         """Admit an authenticated call, or raise the fault that refuses it (limits first,
-        then fault rules). The caller must ``leave`` an admitted call, however it ends."""
+        then fault rules). The caller must ``leave`` an admitted call, however it ends.
+        ``service``: the REST service making the call, whose own count it adds to too."""
         now = self._clock()
         day = self._days.day(now)
         try:
@@ -148,6 +162,7 @@ class Guard:
             self._count(UsageCount(user_id, day, rejected=error.code))
             raise
         admitted = CallPass(user_id, day, lease_id)
+        admitted.service = service
         if self._faults is not None:
             try:
                 self._apply_faults(admitted, operation)
@@ -163,7 +178,20 @@ class Guard:
             return
         admitted.closed = True
         release = admitted.lease_id if not admitted.handed_over else None
-        self._count(UsageCount(admitted.user_id, admitted.day, 1, admitted.records), release)
+        count = UsageCount(
+            admitted.user_id,
+            admitted.day,
+            1,
+            admitted.records,
+            error=admitted.error,
+            service=admitted.service,
+        )
+        self._count(count, release)
+
+    def count_error(self, user_id: str, code: int) -> None:
+        """Count an error answered to a call that was never admitted (or whose pass was left
+        before its answer was known), under ``user_id`` and today."""
+        self._count(UsageCount(user_id, self._days.day(self._clock()), error=code))
 
     @contextmanager
     def admit(self, user_id: str, operation: str) -> Iterator[CallPass]:

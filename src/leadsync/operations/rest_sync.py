@@ -30,10 +30,6 @@ _LOOKUPS = {
     "sfdcContactId": "fsp",
 }
 _LOOKUP_FOLDED = {name.casefold(): name for name in _LOOKUPS}
-#: Lookup fields Marketo accepts that name values leadsync does not hold.
-_UNHELD_LOOKUPS = frozenset(
-    {"twitterId", "facebookId", "linkedInId", "sfdcAccountId", "sfdcLeadOwnerId", "sfdcOpptyId"}
-)
 #: Read-only REST fields a record may carry; they are left as they are.
 _READ_ONLY = frozenset({"createdat", "updatedat", "leadpartitionid"})
 _MESSAGES = {
@@ -84,8 +80,8 @@ def lookup_field(catalogue: FieldCatalogue, text: str | None) -> str | FieldDef:
     custom = custom_key(catalogue, name)
     if custom is not None:
         return custom
-    if name in _UNHELD_LOOKUPS:
-        raise FieldNotSupported(f"Lookup field '{name}' not supported by leadsync")
+    # Marketo's social and other SFDC lookup fields (twitterId, sfdcAccountId, ...) name
+    # values leadsync does not hold: refused as Marketo refuses an unsupported one.
     raise FieldNotSupported(f"Lookup field '{name}' not supported")
 
 

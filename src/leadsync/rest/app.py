@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
+import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from leadsync.call_history import CallHistory
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import (
@@ -33,8 +35,11 @@ from leadsync.errors import (
     RestSystemError,
 )
 from leadsync.limits.guard import CallPass, Guard, WithheldCall
+from leadsync.logs import loggable_user_id
+from leadsync.metrics import IN_FLIGHT, OTHER, is_database_error
 from leadsync.model import AccessToken
 from leadsync.operations.identity import TOKEN_LIFETIME_S, TokenChecker
+from leadsync.rest.accounting import API, IDENTITY_OPERATION, Answered, account, figures
 from leadsync.rest.identity import IDENTITY_HEADERS, IDENTITY_PATH, token_endpoint
 from leadsync.rest.limits import (
     REST_SUBJECT,
@@ -45,7 +50,7 @@ from leadsync.rest.limits import (
     rest_limits,
 )
 from leadsync.rest.request import RestRequest
-from leadsync.rest.routes import Handler, RestCall, Router, operation_name
+from leadsync.rest.routes import Handler, RestCall, Router, not_found_message, operation_name
 from leadsync.rest.wire import (
     JSON_TYPE,
     MAX_BODY_BYTES,
@@ -66,6 +71,10 @@ from leadsync.store.base import Store
 
 log = logging.getLogger("leadsync.rest")
 REST_PREFIXES = ("/rest/", "/identity/", "/bulk/")
+#: The APIs' roots, which are no resource either (610 rather than the app's 404).
+REST_ROOTS = frozenset(prefix.rstrip("/") for prefix in REST_PREFIXES)
+#: Longest part of a refused path a log line shows.
+_LOGGED_PATH_CHARS = 256
 #: Responses shorter than this go uncompressed even when the client accepts gzip.
 _GZIP_MIN_BYTES = 1024
 
@@ -84,15 +93,26 @@ class OpenCall:
     handler: Handler | None = None
     call: RestCall | None = None
     admitted: CallPass | None = None
+    #: Counted in the in-flight gauge until it is answered or abandoned.
+    in_flight: bool = False
 
 
 class RestService:
     """Turns one request into one response; knows no ASGI."""
 
-    def __init__(self, store: Store, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock = SYSTEM_CLOCK,
+        history: CallHistory | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
+        #: The calls history the SOAP endpoint writes too (None: kept by no one).
+        self.history = history
+        self._in_flight = IN_FLIGHT.labels(API)
         self.router = Router()
         self.tokens = TokenChecker(store)
         self.threads = settings.threads or (2 if store.features.embedded else 4)
@@ -113,13 +133,16 @@ class RestService:
         """Route, authenticate and admit a call: its answer when it ends there, or the call
         ready for ``run``."""
         if request.path == IDENTITY_PATH:
-            status, body = token_endpoint(self.store, request, self.clock.now(), TOKEN_LIFETIME_S)
-            return status, {"Content-Type": JSON_TYPE, **IDENTITY_HEADERS}, body
-        opened = OpenCall(request, request_id(), time.perf_counter())
+            return self._identity(request)
+        opened = OpenCall(request, request_id(), time.perf_counter(), in_flight=True)
+        self._in_flight.inc()
         try:
-            handler, call = self._route(request)
-            opened.handler, opened.call = handler, call
-            opened.admitted = self._admit(operation_name(handler))
+            handler, params = self._route(request)
+            # Named before the token is checked, so that a refused call is counted by name.
+            opened.handler = handler
+            token = self._authenticate(request)
+            opened.call = RestCall(self.store, self.settings, request, token, self.clock, params)
+            opened.admitted = self._admit(operation_name(handler), token.client_id)
         except Exception as error:
             return self._answer(opened, error=error)
         return opened
@@ -129,18 +152,42 @@ class RestService:
         assert opened.handler is not None
         assert opened.call is not None
         try:
-            reply = opened.handler(opened.call)
-        except Exception as error:
-            return self._answer(opened, error=error)
+            try:
+                reply = opened.handler(opened.call)
+            except Exception as error:
+                return self._answer(opened, error=error)
+            return self._answer(opened, reply=reply)
         finally:
+            # Already done when the call was answered; not when it was interrupted.
             self.abandon(opened)
-        return self._answer(opened, reply=reply)
 
     def abandon(self, opened: OpenCall) -> None:
         """An admitted call is over (or will never run): count it and free its slot."""
         if opened.admitted is not None:
             admitted, opened.admitted = opened.admitted, None
             self.guard.leave(admitted)
+        if opened.in_flight:
+            opened.in_flight = False
+            self._in_flight.dec()
+
+    def _identity(self, request: RestRequest) -> Response:
+        started = time.perf_counter()
+        status, body = token_endpoint(self.store, request, self.clock.now(), TOKEN_LIFETIME_S)
+        message = "" if status == 200 else str(orjson.loads(body).get("error_description", ""))
+        account(
+            Answered(
+                request.method,
+                request.path,
+                loggable_user_id((request.param("client_id") or "").strip()) or "-",
+                IDENTITY_OPERATION,
+                time.perf_counter() - started,
+                # OAuth's refusals carry no Marketo code: their HTTP status stands for one.
+                fault_code=None if status == 200 else status,
+                fault_message=message,
+            ),
+            self.history,
+        )
+        return status, {"Content-Type": JSON_TYPE, **IDENTITY_HEADERS}, body
 
     def _answer(
         self,
@@ -149,8 +196,13 @@ class RestService:
         reply: dict[str, object] | None = None,
         error: Exception | None = None,
     ) -> Response:
+        """The call's response; and the one place it is counted: usage (with the error code
+        answered), log line, metrics and calls history."""
         request = opened.request
-        code = "-"
+        found = figures(reply) if reply is not None else None
+        error_id = ""
+        refused_by_limit = isinstance(error, LIMIT_ERRORS)
+        database_error = error is not None and is_database_error(error)
         if error is None:
             body = success_body(opened.rid, reply or {})
         else:
@@ -169,18 +221,67 @@ class RestService:
                     exc_info=(type(error), error, error.__traceback__),
                 )
                 error = RestSystemError(f"System error, error id {error_id}")
-            code = error.code
             body = error_body(opened.rid, error)
-        log.info(
-            "rest %s %s code=%s ms=%.1f",
-            request.method,
-            request.path,
-            code,
-            (time.perf_counter() - opened.started) * 1000,
+        rest_error = error if isinstance(error, RestError) else None
+        code = int(rest_error.code) if rest_error is not None else None
+        admitted = opened.admitted
+        if admitted is not None:
+            admitted.records = found.records if found is not None else 0
+            admitted.error = code or 0
+        elif code is not None and not refused_by_limit:
+            # Refusals by a limit are counted as rejects by the guard already.
+            self._count_error(code)
+        self.abandon(opened)
+        account(
+            Answered(
+                request.method,
+                request.path,
+                opened.call.token.client_id if opened.call is not None else "-",
+                operation_name(opened.handler) if opened.handler is not None else OTHER,
+                time.perf_counter() - opened.started,
+                found or figures({}),
+                fault_code=code,
+                fault_message=rest_error.message if rest_error is not None else "",
+                error_id=error_id,
+                database_error=database_error,
+            ),
+            self.history,
         )
         return 200, {"Content-Type": JSON_TYPE}, body
 
-    def _route(self, request: RestRequest) -> tuple[Handler, RestCall]:
+    def refused_early(self, method: str, path: str, code: int, message: str) -> None:
+        """Account for a call the HTTP layer refused before it became a request: its URI or
+        body too large (HTTP 414, 413) or no share of the body budget (615)."""
+        # A URI too long is not worth matching (nor logging whole).
+        found = self.router.match(path) if len(path) <= MAX_URI_BYTES else None
+        handler = found[0].handlers.get(method) if found else None
+        account(
+            Answered(
+                method,
+                path[:_LOGGED_PATH_CHARS],
+                "-",
+                operation_name(handler) if handler is not None else OTHER,
+                0.0,
+                fault_code=code,
+                fault_message=message,
+            ),
+            self.history,
+        )
+
+    def _count_error(self, code: int) -> None:
+        try:
+            self._ensure_subject()
+        except Exception as exc:
+            log.error("could not count a REST error %s: %s", code, exc)
+            return
+        self.guard.count_error(REST_SUBJECT, code)
+
+    def _ensure_subject(self) -> None:
+        if not self._subject_ready:
+            ensure_subject(self.store)
+            self._subject_ready = True
+
+    def _route(self, request: RestRequest) -> tuple[Handler, dict[str, str]]:
         method = request.method
         found = self.router.match(request.path)
         handler = found[0].handlers.get(method) if found else None
@@ -192,17 +293,14 @@ class RestService:
                     f" ({marketo.method} {marketo.template}) is not emulated by leadsync"
                 )
             if found is None:
-                raise ResourceNotFound(f"Requested resource not found: {request.path}")
+                raise ResourceNotFound(not_found_message(request.path))
             raise MethodNotSupported(f"Request method '{method}' not supported")
         assert found is not None
-        token = self._authenticate(request)
-        return handler, RestCall(self.store, self.settings, request, token, self.clock, found[1])
+        return handler, found[1]
 
-    def _admit(self, operation: str) -> CallPass:
-        if not self._subject_ready:
-            ensure_subject(self.store)
-            self._subject_ready = True
-        return self.guard.enter(REST_SUBJECT, operation)
+    def _admit(self, operation: str, service: str) -> CallPass:
+        self._ensure_subject()
+        return self.guard.enter(REST_SUBJECT, operation, service)
 
     def _authenticate(self, request: RestRequest) -> AccessToken:
         header = request.authorization
@@ -256,17 +354,22 @@ class RestApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
         raw_path = scope.get("raw_path") or scope["path"].encode()
+        method, path = scope["method"].upper(), scope["path"]
         if len(raw_path) + len(query) + 1 > MAX_URI_BYTES:
+            self.service.refused_early(method, path, 414, "Request-URI Too Long")
             await _plain(send, 414, b"Request-URI Too Long\n")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             body = await read_body(Request(scope, receive), MAX_BODY_BYTES, self.budget)
         except BodyTooLarge:
+            self.service.refused_early(method, path, 413, "Request Entity Too Large")
             await _plain(send, 413, b"Request Entity Too Large\n")
             return
         except BodyBudgetExhausted:
-            await _json(send, error_body(request_id(), ConcurrentAccessLimit()))
+            refused = ConcurrentAccessLimit()
+            self.service.refused_early(method, path, int(refused.code), refused.message)
+            await _json(send, error_body(request_id(), refused))
             return
         except ClientGone:
             log.info("client closed its connection before its request arrived")
@@ -352,7 +455,7 @@ class RestMount:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = remove_dot_segments(scope["path"])
-            if path.startswith(REST_PREFIXES):
+            if path.startswith(REST_PREFIXES) or path in REST_ROOTS:
                 await self.rest({**scope, "path": path}, receive, send)
                 return
         await self.app(scope, receive, send)

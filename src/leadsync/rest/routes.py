@@ -7,6 +7,7 @@ emulate gets 610 naming it (``endpoints.tsv``, from Adobe's OpenAPI files).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ def load_routes() -> dict[str, Route]:
     return ROUTES
 
 
+@functools.cache
 def operation_name(handler: Handler) -> str:
     """What fault rules and logs call an endpoint: its handler's name in camel case
     (``sync_leads`` -> ``syncLeads``)."""
@@ -140,6 +142,18 @@ class Router:
             if candidate.method == method:
                 return candidate
         return candidates[0] if candidates else None
+
+
+#: Marketo's APIs that leadsync emulates no endpoint of, by path prefix.
+OTHER_APIS = (("/rest/asset/", "Marketo's Asset API"),)
+
+
+def not_found_message(path: str) -> str:
+    """610's message for a path that is no endpoint of the lead database or identity APIs."""
+    for prefix, name in OTHER_APIS:
+        if path.startswith(prefix):
+            return f"Requested resource not found: {name} ({path}) is not emulated by leadsync"
+    return f"Requested resource not found: {path}"
 
 
 def emulated(router: Router, marketo: MarketoEndpoint) -> bool:

@@ -19,11 +19,15 @@ def _usage(call: RestCall, count: int) -> Reply:
             {
                 "date": day.date,
                 "total": day.calls,
-                "users": [{"userId": REST_SUBJECT, "count": day.calls}] if day.calls else [],
+                "users": [{"userId": user, "count": n} for user, n in day.users.items()],
             }
             for day in _days(call, count)
         ]
     }
+
+
+def _by_code(item: tuple[str, int]) -> int:
+    return int(item[0])
 
 
 def _errors(call: RestCall, count: int) -> Reply:
@@ -33,7 +37,8 @@ def _errors(call: RestCall, count: int) -> Reply:
                 "date": day.date,
                 "total": sum(day.errors.values()),
                 "errors": [
-                    {"errorCode": code, "count": n} for code, n in sorted(day.errors.items())
+                    {"errorCode": code, "count": n}
+                    for code, n in sorted(day.errors.items(), key=_by_code)
                 ],
             }
             for day in _days(call, count)

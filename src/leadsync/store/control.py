@@ -117,6 +117,10 @@ class UsageCount:
     records: int = 0
     #: The code of the limit that refused the call (0: none did).
     rejected: int = 0
+    #: The code of another error the call was answered with (0: none), counted by code.
+    error: int = 0
+    #: The REST service that made the calls ("": none), whose own count they add to too.
+    service: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +221,18 @@ class LimitStore(abc.ABC):
         own."""
 
     @abc.abstractmethod
+    def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        """The user's calls answered with an error on ``day``, by code (those counted with
+        ``UsageCount.error``; limit refusals are in ``usage``)."""
+
+    @abc.abstractmethod
+    def service_calls(self, day: int) -> dict[str, int]:
+        """Calls counted with ``UsageCount.service`` on ``day``, by client id (services that
+        made none are absent)."""
+
+    @abc.abstractmethod
     def reset_usage(self) -> None:
-        """Forget every count, reject and lease (overrides stay)."""
+        """Forget every count, error count, reject and lease (overrides stay)."""
 
 
 @dataclass(frozen=True, slots=True)

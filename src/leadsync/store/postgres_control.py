@@ -121,6 +121,16 @@ _RELEASE_AND_COUNT = (
     "WITH gone AS (DELETE FROM call_leases WHERE lease_id = %s)" + _COUNT_USAGE.rstrip()
 )
 
+# Written beside the usage count, in the same statement.
+_COUNT_ERROR = """errs AS (
+    INSERT INTO call_errors AS e (user_id, day, code, calls) VALUES (%s, %s, %s, 1)
+    ON CONFLICT (user_id, day, code) DO UPDATE SET calls = e.calls + 1
+)"""
+_COUNT_SERVICE = """svc AS (
+    INSERT INTO service_usage AS s (client_id, day, calls) VALUES (%s, %s, %s)
+    ON CONFLICT (client_id, day) DO UPDATE SET calls = s.calls + excluded.calls
+)"""
+
 # Every API user, with its own limits, its usage that day, its counters and its leases.
 _USAGE = """
 SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
@@ -261,11 +271,43 @@ class PostgresLimits(LimitStore):
 
     def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
         rejects = [int(count.rejected == code) for code in LIMIT_CODES]
-        params = (count.user_id, count.day, count.calls, count.records, *rejects)
-        if release is None:
+        params: tuple[Any, ...] = (
+            count.user_id,
+            count.day,
+            count.calls,
+            count.records,
+            *rejects,
+        )
+        service = bool(count.service and count.calls)
+        if count.error or service:
+            ctes: list[str] = []
+            first: list[Any] = []
+            if release is not None:
+                ctes.append("gone AS (DELETE FROM call_leases WHERE lease_id = %s)")
+                first.append(release)
+            if count.error:
+                ctes.append(_COUNT_ERROR)
+                first += [count.user_id, count.day, count.error]
+            if service:
+                ctes.append(_COUNT_SERVICE)
+                first += [count.service, count.day, count.calls]
+            self._store._fetch("WITH " + ", ".join(ctes) + _COUNT_USAGE.rstrip(), (*first, *params))
+        elif release is None:
             self._store._fetch(_COUNT_USAGE, params)
         else:
             self._store._fetch(_RELEASE_AND_COUNT, (release, *params))
+
+    def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        rows = self._store._fetch(
+            "SELECT code, calls FROM call_errors WHERE user_id = %s AND day = %s", (user_id, day)
+        )
+        return {int(code): int(calls) for code, calls in rows}
+
+    def service_calls(self, day: int) -> dict[str, int]:
+        rows = self._store._fetch(
+            "SELECT client_id, calls FROM service_usage WHERE day = %s", (day,)
+        )
+        return {client_id: int(calls) for client_id, calls in rows}
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
         sql = _USAGE
@@ -282,6 +324,8 @@ class PostgresLimits(LimitStore):
         with self._store._transaction(_WRITE_BEGIN) as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")
+            conn.execute("DELETE FROM call_errors")
+            conn.execute("DELETE FROM service_usage")
             conn.execute("UPDATE limit_usage SET day = 0, day_calls = 0, recent = '{}'")
 
 

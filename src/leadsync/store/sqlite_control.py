@@ -81,6 +81,16 @@ ON CONFLICT (user_id, day) DO UPDATE SET
     rejected_concurrency = rejected_concurrency + excluded.rejected_concurrency
 """
 
+_COUNT_ERROR = """
+INSERT INTO call_errors (user_id, day, code, calls) VALUES (?, ?, ?, 1)
+ON CONFLICT (user_id, day, code) DO UPDATE SET calls = calls + 1
+"""
+
+_COUNT_SERVICE = """
+INSERT INTO service_usage (client_id, day, calls) VALUES (?, ?, ?)
+ON CONFLICT (client_id, day) DO UPDATE SET calls = calls + excluded.calls
+"""
+
 # Every API user, with its own limits, its usage that day, its counters and its leases.
 _USAGE = """
 SELECT a.user_id, l.daily_quota, l.rate_calls, l.rate_window_ms, l.concurrency,
@@ -198,6 +208,10 @@ class SQLiteLimits(LimitStore):
             conn.execute(
                 _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
             )
+            if count.error:
+                conn.execute(_COUNT_ERROR, (count.user_id, count.day, count.error))
+            if count.service and count.calls:
+                conn.execute(_COUNT_SERVICE, (count.service, count.day, count.calls))
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
         sql = _USAGE
@@ -211,10 +225,24 @@ class SQLiteLimits(LimitStore):
             for row in rows
         ]
 
+    def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        rows = self._store._fetch(
+            "SELECT code, calls FROM call_errors WHERE user_id = ? AND day = ?", (user_id, day)
+        )
+        return {int(code): int(calls) for code, calls in rows}
+
+    def service_calls(self, day: int) -> dict[str, int]:
+        rows = self._store._fetch(
+            "SELECT client_id, calls FROM service_usage WHERE day = ?", (day,)
+        )
+        return {client_id: int(calls) for client_id, calls in rows}
+
     def reset_usage(self) -> None:
         with self._store._transaction() as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")
+            conn.execute("DELETE FROM call_errors")
+            conn.execute("DELETE FROM service_usage")
             conn.execute("UPDATE user_limits SET day = 0, day_calls = 0, recent = x''")
 
 
