@@ -74,7 +74,7 @@ def create_app(
                 service.guard.limits_changed,
                 fault_injection_enabled(settings),
             ),
-            *admin_routes(store, settings, service.guard.limits_changed),
+            *admin_routes(store, settings, service.guard.limits_changed, clock),
         ],
         lifespan=lifespan,
     )

@@ -114,3 +114,16 @@ def test_concurrency_counts_calls_from_their_admission(store: Store) -> None:
         again = service.open(_get(rest.token))
         assert not isinstance(again, tuple)
         service.abandon(again)
+
+
+def test_admin_usage_shows_rest_against_rests_limits_and_codes(store: Store) -> None:
+    settings = Settings(rest_rate_limit="2/20s", rate_limit="50/60s", admin_token="t0ken")
+    for rest in make_rest(store, settings):
+        rest.ok(rest.get(PATH))
+        rest.ok(rest.get(PATH))
+        assert rest.error(rest.get(PATH)) == "606"
+        answer = rest.http.get("/admin/usage?user=@rest", headers={"Authorization": "Bearer t0ken"})
+    [row] = answer.json()["usage"]
+    assert (row["user"], row["calls_today"], row["calls_in_window"]) == ("@rest", 2, 2)
+    assert row["rejects"] == {"607": 0, "606": 1, "615": 0}
+    assert (row["limits"]["rate_calls"], row["limits"]["rate_window_ms"]) == (2, 20_000)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import ConfigError
 from leadsync.limits.faults import RuleError, parse_rule, rule_from_mapping, rule_json
-from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
+from leadsync.limits.policy import parse_rate, server_limits
 from leadsync.model import Lead
+from leadsync.rest.limits import UsageView, usage_views
 from leadsync.rest.routes import rest_operations
 from leadsync.serving.bodies import (
     BodyBudget,
@@ -33,7 +34,7 @@ from leadsync.serving.bodies import (
 )
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import LeadQuery, Store, email_key
-from leadsync.store.control import FaultRule, LimitValues, UnknownUser, Usage
+from leadsync.store.control import FaultRule, LimitValues, UnknownUser
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_PAGE = 1000
@@ -44,13 +45,17 @@ class _BadRequest(Exception):
 
 
 def admin_routes(
-    store: Store, settings: Settings, limits_changed: Callable[[], None] | None = None
+    store: Store,
+    settings: Settings,
+    limits_changed: Callable[[], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[BaseRoute]:
     """The admin routes, or none when no admin token is configured. ``limits_changed`` is
-    told when a user's limits are changed through them."""
+    told when a user's limits are changed through them; usage is counted by ``clock``'s day,
+    as the calls were."""
     if not settings.admin_token:
         return []
-    api = _AdminApi(store, settings, limits_changed or (lambda: None))
+    api = _AdminApi(store, settings, limits_changed or (lambda: None), clock)
     auth = _authorized(settings.admin_token)
     return [
         Mount(
@@ -115,15 +120,19 @@ async def _json_body(request: Request) -> Any:
 
 class _AdminApi:
     def __init__(
-        self, store: Store, settings: Settings, limits_changed: Callable[[], None]
+        self,
+        store: Store,
+        settings: Settings,
+        limits_changed: Callable[[], None],
+        clock: Clock,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.settings = settings
         self.limits_changed = limits_changed
         # Fault rules may name SOAP operations and REST ones.
         self.operations = frozenset(wsdl_operations()) | frozenset(rest_operations())
         self.defaults = server_limits(settings)
-        self.days = DayClock(quota_zone(settings))
 
     # -- fault rules ----------------------------------------------------------------------
     async def faults(self, request: Request) -> Response:
@@ -213,28 +222,10 @@ class _AdminApi:
     # -- usage and limits -----------------------------------------------------------------
     async def usage(self, request: Request) -> Response:
         user_id = request.query_params.get("user")
-        now = time.time()
-        rows = await anyio.to_thread.run_sync(
-            lambda: self.store.limits().usage(
-                user_id,
-                now_ms=int(now * 1000),
-                day=self.days.day(now),
-                window_ms=self.defaults.rate_window_ms or 0,
-            )
+        views = await anyio.to_thread.run_sync(
+            lambda: usage_views(self.store, self.settings, user_id, self.clock.now().timestamp())
         )
-        return JSONResponse({"usage": [self._usage_json(row) for row in rows]})
-
-    def _usage_json(self, row: Usage) -> dict[str, Any]:
-        limits = row.overrides.over(self.defaults)
-        return {
-            "user": row.user_id,
-            "calls_today": row.day_calls,
-            "records_today": row.records,
-            "calls_in_window": row.window_calls,
-            "in_flight": row.in_flight,
-            "rejects": {str(code): count for code, count in row.rejects.items()},
-            "limits": _limits_json(limits),
-        }
+        return JSONResponse({"usage": [_usage_json(view) for view in views]})
 
     async def limits(self, request: Request) -> Response:
         user_id: str = request.path_params["user_id"]
@@ -315,4 +306,17 @@ def _lead_json(lead: Lead) -> dict[str, Any]:
         "attributes": lead.values,
         "createdAt": lead.created_at.isoformat(),
         "updatedAt": lead.updated_at.isoformat(),
+    }
+
+
+def _usage_json(view: UsageView) -> dict[str, Any]:
+    row = view.usage
+    return {
+        "user": row.user_id,
+        "calls_today": row.day_calls,
+        "records_today": row.records,
+        "calls_in_window": row.window_calls,
+        "in_flight": row.in_flight,
+        "rejects": {str(code): count for code, count in row.rejects.items()},
+        "limits": _limits_json(view.limits),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -14,9 +13,8 @@ from leadsync.cli import database_option
 from leadsync.cli.common import store_for
 from leadsync.cli.config_cmd import config_option, load_settings
 from leadsync.errors import ConfigError
-from leadsync.limits.policy import DayClock, format_rate, parse_rate, quota_zone, server_limits
-from leadsync.operations.rest_stats import REST_REJECT_CODES
-from leadsync.rest.limits import REST_SUBJECT, rest_limits
+from leadsync.limits.policy import format_rate, parse_rate, quota_zone, server_limits
+from leadsync.rest.limits import usage_views
 from leadsync.store.base import Store
 from leadsync.store.control import LIMIT_CODES, LimitValues, UnknownUser, Usage
 
@@ -143,21 +141,13 @@ def usage(user_id: str | None, database_url: str | None, config_path: str | None
     LEADSYNC_* variables); give the same ones to see the limits that apply.
     """
     settings = load_settings(config_path)
-    defaults = server_limits(settings)
-    days = DayClock(quota_zone(settings))
+    zone = quota_zone(settings).key
     store = store_for(database_url or settings.database_url)
     try:
-        now = time.time()
         if user_id is not None and store.get_user(user_id) is None:
             raise click.ClickException(f"no API user {user_id!r}")
-        counted = {
-            row.user_id: row
-            for row in store.limits().usage(
-                user_id,
-                now_ms=int(now * 1000),
-                day=days.day(now),
-                window_ms=defaults.rate_window_ms or 0,
-            )
+        views = {
+            view.usage.user_id: view for view in usage_views(store, settings, user_id, time.time())
         }
         names = [user_id] if user_id is not None else [u.user_id for u in store.list_users()]
     finally:
@@ -165,15 +155,12 @@ def usage(user_id: str | None, database_url: str | None, config_path: str | None
     for index, name in enumerate(names):
         if index:
             click.echo()
-        row = counted.get(name) or Usage(name, LimitValues(), 0, 0, {}, 0, 0)
-        if name == REST_SUBJECT:
-            # Every REST call, against REST's limits (docs/rest.md), its rejects in REST's codes.
-            codes = {code: int(rest) for code, rest in REST_REJECT_CODES.items()}
-            row = replace(row, rejects={codes[c]: n for c, n in row.rejects.items()})
-            limits = row.overrides.over(rest_limits(settings))
-            _print_usage(row, limits, days.zone.key, tuple(codes.values()))
+        view = views.get(name)
+        if view is None:  # a user the store has no usage row for yet
+            defaults = server_limits(settings)
+            _print_usage(Usage(name, LimitValues(), 0, 0, {}, 0, 0), defaults, zone, LIMIT_CODES)
         else:
-            _print_usage(row, row.overrides.over(defaults), days.zone.key)
+            _print_usage(view.usage, view.limits, zone, view.codes)
 
 
 def _print_usage(

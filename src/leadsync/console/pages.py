@@ -20,19 +20,17 @@ from leadsync.metrics import OTHER
 from leadsync.model import Lead
 from leadsync.operations.fields import FieldCatalogue, render
 from leadsync.operations.identity import create_service
-from leadsync.operations.rest_stats import REST_REJECT_CODES
 from leadsync.rest.accounting import IDENTITY_OPERATION
-from leadsync.rest.limits import REST_SUBJECT, rest_limits
+from leadsync.rest.limits import REST_SUBJECT, UsageView, rest_limits, usage_views
 from leadsync.rest.routes import rest_operations
 from leadsync.soap.wsdl import wsdl_operations
 from leadsync.store.base import ActivityQuery, AlreadyExists, Store
 from leadsync.store.calls import CallQuery
 from leadsync.store.console import LeadSearch
-from leadsync.store.control import LIMIT_FIELDS, UnknownUser, Usage
+from leadsync.store.control import LIMIT_FIELDS, UnknownUser
 
 PAGE_SIZE = 50
 #: A limit's refusal of a REST call, by the code the usage counts keep it under.
-REST_REJECTS = {code: int(rest) for code, rest in REST_REJECT_CODES.items()}
 #: A search by part of a name or company looks at this many ids a step, and takes steps
 #: for at most this long before answering with what it found and where it got to.
 SCAN_WINDOW = 25_000
@@ -270,7 +268,7 @@ class Pages:
         new_key: tuple[str, str, str] | None = None,
         new_service: tuple[str, str] | None = None,
     ) -> Rendered:
-        usage = {u.user_id: u for u in self._usage()}
+        usage = {view.usage.user_id: view for view in self._usage()}
         rows = []
         for user in self.store.list_users():
             found = usage.get(user.user_id)
@@ -336,27 +334,11 @@ class Pages:
             return Redirect("/console/users", f"Limits of {user_id} changed.")
         return Redirect("/console/users", "Unknown action.")
 
-    def _usage(self) -> list[Usage]:
-        now = self.clock()
-        limits = self.store.limits()
-        day = self.days.day(now)
-        found = limits.usage(
-            None, now_ms=int(now * 1000), day=day, window_ms=self.defaults.rate_window_ms or 0
-        )
-        # REST calls are counted in REST's rate window, not SOAP's.
-        window = self.rest_defaults.rate_window_ms or 0
-        return [
-            (limits.usage(REST_SUBJECT, now_ms=int(now * 1000), day=day, window_ms=window) or [u])[
-                0
-            ]
-            if u.user_id == REST_SUBJECT
-            else u
-            for u in found
-        ]
+    def _usage(self) -> list[UsageView]:
+        return usage_views(self.store, self.settings, None, self.clock())
 
-    def _usage_row(self, usage: Usage) -> dict[str, Any]:
-        rest = usage.user_id == REST_SUBJECT
-        limits = usage.overrides.over(self.rest_defaults if rest else self.defaults)
+    def _usage_row(self, view: UsageView) -> dict[str, Any]:
+        usage, limits = view.usage, view.limits
         shares = [
             usage.day_calls / limits.daily_quota if limits.daily_quota else 0.0,
             usage.window_calls / limits.rate_calls if limits.rate_calls else 0.0,
@@ -367,12 +349,9 @@ class Pages:
             "calls": usage.day_calls,
             "window": usage.window_calls,
             "in_flight": usage.in_flight,
-            "rejects": {
-                (REST_REJECTS.get(code, code) if rest else code): n
-                for code, n in usage.rejects.items()
-            },
+            "rejects": usage.rejects,
             "limits": limits,
-            "rest": rest,
+            "rest": usage.user_id == REST_SUBJECT,
             "share": max(shares),
         }
 

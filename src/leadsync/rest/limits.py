@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from leadsync.config import Settings
 from leadsync.errors import (
@@ -24,9 +24,10 @@ from leadsync.errors import (
     RestSystemError,
     rest_error_for_code,
 )
-from leadsync.limits.policy import server_limits
+from leadsync.limits.policy import DayClock, quota_zone, server_limits
+from leadsync.operations.rest_stats import REST_REJECT_CODES
 from leadsync.store.base import AlreadyExists, Store
-from leadsync.store.control import LimitValues
+from leadsync.store.control import LIMIT_CODES, LimitValues, Usage
 
 #: The subject REST calls are counted under (an API user no one can sign as).
 REST_SUBJECT = "@rest"
@@ -87,3 +88,46 @@ def fault_error(code: int) -> Exception:
     if len(text) <= 4:
         return rest_error_for_code(text)
     return RestSystemError(f"System error (fault rule code {code} is a SOAP code)")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageView:
+    """One subject's usage as people are shown it: calls in the subject's own rate window,
+    rejects under the codes its API answers, and the limits that apply to it."""
+
+    usage: Usage
+    limits: LimitValues
+    #: The codes a limit refusal is answered with, in order (SOAP's, or REST's for @rest).
+    codes: tuple[int, ...]
+
+
+def usage_views(
+    store: Store, settings: Settings, user_id: str | None, now: float
+) -> list[UsageView]:
+    """The usage of one subject or of every one (by user id), for the CLI, the console and
+    the admin API alike: SOAP users against the server's limits and codes, ``@rest`` against
+    REST's."""
+    days = DayClock(quota_zone(settings))
+    soap, rest = server_limits(settings), rest_limits(settings)
+    counts = store.limits()
+    day, now_ms = days.day(now), int(now * 1000)
+    found = counts.usage(user_id, now_ms=now_ms, day=day, window_ms=soap.rate_window_ms or 0)
+    views = []
+    for usage in found:
+        if usage.user_id != REST_SUBJECT:
+            views.append(UsageView(usage, usage.overrides.over(soap), LIMIT_CODES))
+            continue
+        # Counted again in REST's own rate window, its rejects in REST's codes.
+        [usage] = counts.usage(
+            REST_SUBJECT, now_ms=now_ms, day=day, window_ms=rest.rate_window_ms or 0
+        ) or [usage]
+        codes = {code: int(answered) for code, answered in REST_REJECT_CODES.items()}
+        rejects = {codes.get(code, code): n for code, n in usage.rejects.items()}
+        views.append(
+            UsageView(
+                replace(usage, rejects=rejects),
+                usage.overrides.over(rest),
+                tuple(codes[code] for code in LIMIT_CODES),
+            )
+        )
+    return views
