@@ -45,11 +45,11 @@ from leadsync.rest.limits import (
     rest_limits,
 )
 from leadsync.rest.request import RestRequest
-from leadsync.rest.routes import Handler, RestCall, Router, operation_name
+from leadsync.rest.routes import Handler, RawReply, RestCall, Router, operation_name
 from leadsync.rest.wire import (
     JSON_TYPE,
-    MAX_BODY_BYTES,
     MAX_URI_BYTES,
+    body_limit,
     error_body,
     remove_dot_segments,
     request_id,
@@ -69,7 +69,10 @@ REST_PREFIXES = ("/rest/", "/identity/", "/bulk/")
 #: Responses shorter than this go uncompressed even when the client accepts gzip.
 _GZIP_MIN_BYTES = 1024
 
-Response = tuple[int, dict[str, str], bytes]
+Answer = tuple[int, dict[str, str], bytes]
+Response = Answer | RawReply
+#: Bytes of a file answer read and sent at a time.
+_FILE_CHUNK = 256 * 1024
 #: What the guard refuses a call with; REST answers them as 607, 606 and 615.
 LIMIT_ERRORS = (RequestLimitExceeded, RateLimitExceeded, ConcurrencyLimitExceeded)
 
@@ -109,7 +112,7 @@ class RestService:
         opened = self.open(request)
         return opened if isinstance(opened, tuple) else self.run(opened)
 
-    def open(self, request: RestRequest) -> Response | OpenCall:
+    def open(self, request: RestRequest) -> Answer | OpenCall:
         """Route, authenticate and admit a call: its answer when it ends there, or the call
         ready for ``run``."""
         if request.path == IDENTITY_PATH:
@@ -134,6 +137,16 @@ class RestService:
             return self._answer(opened, error=error)
         finally:
             self.abandon(opened)
+        if isinstance(reply, RawReply):
+            request = opened.request
+            log.info(
+                "rest %s %s code=- status=%d ms=%.1f",
+                request.method,
+                request.path,
+                reply.status,
+                (time.perf_counter() - opened.started) * 1000,
+            )
+            return reply
         return self._answer(opened, reply=reply)
 
     def abandon(self, opened: OpenCall) -> None:
@@ -148,7 +161,7 @@ class RestService:
         *,
         reply: dict[str, object] | None = None,
         error: Exception | None = None,
-    ) -> Response:
+    ) -> Answer:
         request = opened.request
         code = "-"
         if error is None:
@@ -261,7 +274,8 @@ class RestApi:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            body = await read_body(Request(scope, receive), MAX_BODY_BYTES, self.budget)
+            limit = body_limit(scope["method"].upper(), scope["path"])
+            body = await read_body(Request(scope, receive), limit, self.budget)
         except BodyTooLarge:
             await _plain(send, 413, b"Request Entity Too Large\n")
             return
@@ -278,6 +292,7 @@ class RestApi:
             body=bytes(body),
             content_type=headers.get("content-type", ""),
             authorization=headers.get("authorization"),
+            range_header=headers.get("range"),
         )
         if self._limiter is None or self._admission is None:
             self._limiter = anyio.CapacityLimiter(self.service.threads)
@@ -289,6 +304,9 @@ class RestApi:
             answer = await anyio.to_thread.run_sync(
                 self.service.process, request, limiter=self._limiter
             )
+        if isinstance(answer, RawReply):
+            await _send_raw(send, answer)
+            return
         status, out_headers, out = _encoded(answer, gzip_ok)
         await send(
             {
@@ -303,7 +321,37 @@ class RestApi:
         await send({"type": "http.response.body", "body": out})
 
 
-def _encoded(answer: Response, gzip_ok: bool) -> Response:
+async def _send_raw(send: Send, reply: RawReply) -> None:
+    """A file answer, read from disk in chunks in a worker thread: its memory is bounded
+    whatever the file's size."""
+    length = reply.length if reply.path is not None else len(reply.body)
+    headers = {**reply.headers, "Content-Length": str(length)}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ],
+        }
+    )
+    if reply.path is None:
+        await send({"type": "http.response.body", "body": reply.body})
+        return
+    with open(reply.path, "rb") as stream:
+        await anyio.to_thread.run_sync(stream.seek, reply.offset)
+        left = length
+        while left > 0:
+            chunk = await anyio.to_thread.run_sync(stream.read, min(_FILE_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+    if left > 0 or length == 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _encoded(answer: Answer, gzip_ok: bool) -> Answer:
     status, headers, body = answer
     if gzip_ok and len(body) >= _GZIP_MIN_BYTES:
         body = gzip.compress(body, compresslevel=5)

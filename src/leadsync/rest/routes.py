@@ -42,9 +42,22 @@ class RestCall:
         return self._catalogue
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A handler's answer that is not the JSON envelope: a file (bulk failures, export
+    files), sent from ``path`` in chunks (``length`` bytes from ``offset``), or ``body``."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    path: str | None = None
+    offset: int = 0
+    length: int = 0
+
+
 #: What a handler returns: the envelope's keys besides requestId and success.
 Reply = dict[str, Any]
-Handler = Callable[[RestCall], Reply]
+Handler = Callable[[RestCall], Reply | RawReply]
 
 
 @dataclass(slots=True)
@@ -97,6 +110,7 @@ def marketo_endpoints() -> list[MarketoEndpoint]:
 
 def load_routes() -> dict[str, Route]:
     """Every handler module, imported for its registrations."""
+    from leadsync.bulk import exports, imports  # noqa: F401
     from leadsync.rest import activities, leads, lists, stats  # noqa: F401
 
     return ROUTES

@@ -1,0 +1,163 @@
+"""Runs queued jobs inside a server process.
+
+Each of ``bulk_threads`` threads reaps, claims a job (``JobStore.claim``: the queue limits
+hold across every process on the database), runs it to its end, and claims again; with
+nothing to claim it waits a moment. A job whose runner died (its owner known dead on this
+host, or its lease expired) is queued again and resumes from its last committed state; after
+``MAX_ATTEMPTS`` runs it ends failed with a reason. Tests drive ``run_pending`` instead of
+the threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from leadsync.clock import SYSTEM_CLOCK, Clock
+from leadsync.jobs.context import JobContext, JobLost
+from leadsync.jobs.files import JobFiles
+from leadsync.jobs.kinds import KEEP_DAYS, MAX_ATTEMPTS, QUEUES
+from leadsync.limits.owner import current_owner, is_dead
+from leadsync.store.base import Store
+from leadsync.store.jobs import FAILED, Job
+
+log = logging.getLogger("leadsync.jobs")
+
+#: What runs a claimed job of one kind to its end (``JobContext.finish``).
+Work = Callable[[JobContext], None]
+#: Seconds an idle runner thread waits before it looks at the queue again.
+POLL_SECONDS = 0.5
+
+
+class JobRunner:
+    def __init__(
+        self,
+        store: Store,
+        files: JobFiles,
+        work: Mapping[str, Work],
+        *,
+        threads: int = 2,
+        lease_seconds: int = 300,
+        clock: Clock = SYSTEM_CLOCK,
+        owner: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self.work = work
+        self.threads = threads
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+        self._owner = owner
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def owner(self) -> str:
+        # Asked each time: a forked worker is a process of its own.
+        return self._owner or current_owner()
+
+    # -- one step at a time (tests, and each thread's loop) -------------------------------
+    def reap(self) -> int:
+        """Queue again (or fail) the running jobs of dead owners and expired leases."""
+        jobs = self.store.jobs()
+        now = self.clock.now()
+        taken = 0
+        for job in jobs.running():
+            owner = job.owner or ""
+            expired = job.lease_until is not None and job.lease_until < now
+            if owner == self.owner or not (expired or is_dead(owner)):
+                continue
+            status = jobs.requeue(
+                job.id,
+                owner,
+                now,
+                max_attempts=MAX_ATTEMPTS,
+                message=f"Job failed: its process stopped {MAX_ATTEMPTS} times while running it",
+            )
+            if status is not None:
+                taken += 1
+                log.warning("bulk job %s of a stopped process is now %s", job.id, status)
+        return taken
+
+    def run_one(self) -> Job | None:
+        """Claim one job and run it; None when nothing could be claimed."""
+        now = self.clock.now()
+        job = self.store.jobs().claim(QUEUES, self.owner, now, now + self.lease)
+        if job is None:
+            return None
+        self._run(job)
+        return job
+
+    def run_pending(self) -> int:
+        """Reap, then run jobs until none can be claimed; how many ran."""
+        self.reap()
+        ran = 0
+        while self.run_one() is not None:
+            ran += 1
+        return ran
+
+    def purge(self) -> int:
+        """Forget jobs older than their validity, with their files."""
+        gone = self.store.jobs().delete_finished(self.clock.now() - timedelta(days=KEEP_DAYS))
+        for job in gone:
+            upload = job.params.get("upload")
+            self.files.remove(job.id, upload if isinstance(upload, str) else None)
+        return len(gone)
+
+    def _run(self, job: Job) -> None:
+        context = JobContext(job, self.store, self.files, self.clock, self.owner, self.lease)
+        work = self.work.get(job.kind)
+        try:
+            if work is None:
+                context.finish(FAILED, f"Job failed: no runner for jobs of kind {job.kind}")
+                return
+            work(context)
+        except JobLost:
+            log.info("bulk job %s was canceled or taken over; its runner stops", job.id)
+        except Exception as exc:
+            log.exception("bulk job %s failed", job.id)
+            try:
+                context.finish(FAILED, f"Job failed: {type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("could not record bulk job %s as failed", job.id)
+
+    # -- in the background ----------------------------------------------------------------
+    def start(self) -> None:
+        if self.threads <= 0 or self._threads:
+            return
+        self._stop.clear()
+        for index in range(self.threads):
+            thread = threading.Thread(
+                target=self._loop, args=(index,), name=f"leadsync-jobs-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def _loop(self, index: int) -> None:
+        while not self._stop.is_set():
+            ran = None
+            try:
+                if index == 0:
+                    self.reap()
+                ran = self.run_one()
+            except Exception:
+                log.exception("the bulk job runner could not reach the queue")
+            if ran is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
