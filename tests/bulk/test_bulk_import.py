@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from conftest import Bulk
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+import pytest
+from bulkapp import Bulk
+
+from leadsync.jobs.context import JobContext
+from leadsync.jobs.kinds import QUEUES
 from leadsync.model import FieldDef, FieldType
+from leadsync.operations.bulk_import import run_import
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.store.base import LeadQuery
+from leadsync.store.base import ActivityQuery, LeadQuery, LeadWriter
 
 
 def leads_by_email(bulk: Bulk) -> dict[str, int]:
@@ -79,3 +87,112 @@ def test_bad_rows_land_in_the_failures_file_byte_for_byte(bulk: Bulk) -> None:
     assert warnings.split(b"\n")[1].startswith(rows[7] + b",")
     catalogue = FieldCatalogue(bulk.rest.store.custom_fields())
     assert catalogue.by_rest_name("score2") is not None
+
+
+def csv_of(count: int, start: int = 0) -> bytes:
+    rows = [f"r{i}@x.com,Name{i}" for i in range(start, start + count)]
+    return ("email,firstName\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_parameters_may_come_as_multipart_fields(bulk: Bulk) -> None:
+    bulk.rest.store.add_static_list("Imported")
+    list_id = bulk.rest.store.static_lists()[0].id
+    answer = bulk.rest.post(
+        "/bulk/v1/leads.json",
+        data={"format": "tsv", "listId": str(list_id), "lookupField": "email"},
+        files={"file": ("leads.tsv", b"email\tfirstName\nt@x.com\tTab\n", "text/plain")},
+    )
+    batch = bulk.rest.ok(answer)["result"][0]["batchId"]
+    bulk.run()
+    status = bulk.status(batch)
+    assert status["message"] == "Import succeeded, 1 records imported (1 members)"
+    assert [one.members for one in bulk.rest.store.static_lists()] == [1]
+    with bulk.rest.store.read() as reader:
+        added = reader.activities(ActivityQuery(types=frozenset({"AddToList"})), 10)
+    assert len(added) == 1
+
+
+def test_request_errors(bulk: Bulk) -> None:
+    rest = bulk.rest
+    assert rest.error(bulk.upload(b"email\nx@x.com\n", format="xml")) == "1001"
+    assert rest.error(bulk.upload(b"email\nx@x.com\n", format="")) == "701"
+    assert rest.error(bulk.upload(b"email\nx@x.com\n", lookupField="shoeSize")) == "1011"
+    assert rest.error(bulk.upload(b"email\nx@x.com\n", listId="999")) == "1013"
+    assert rest.error(bulk.upload(b"")) == "1003"
+    assert rest.error(bulk.upload(b"email,email\nx@x.com,y@x.com\n")) == "1003"
+    not_multipart = rest.post("/bulk/v1/leads.json", params={"format": "csv"}, content=b"x")
+    assert rest.error(not_multipart) == "613"
+    assert rest.error(rest.get("/bulk/v1/leads/batch/12345.json")) == "1013"
+    assert bulk.rest.store.jobs().jobs() == []
+
+
+def test_a_file_over_10_mb_is_413(bulk: Bulk) -> None:
+    big = b"email\n" + b"x" * (10 * 1024 * 1024)
+    assert bulk.upload(big).status_code == 413
+    assert bulk.upload(big + b"x" * 100 * 1024).status_code == 413
+
+
+def test_two_import_and_ten_wait_then_1016(bulk: Bulk) -> None:
+    ids = [bulk.import_ok(csv_of(1, i)) for i in range(10)]
+    assert bulk.rest.error(bulk.upload(csv_of(1, 99))) == "1016"
+    jobs = bulk.rest.store.jobs()
+    now = bulk.rest.clock.now()
+    later = now + timedelta(minutes=5)
+    claimed = [jobs.claim(QUEUES, f"owner{i}", now, later) for i in range(3)]
+    assert [job.id if job else None for job in claimed] == [ids[0], ids[1], None]
+    assert [bulk.status(i)["status"] for i in ids[:3]] == ["Importing", "Importing", "Queued"]
+    assert bulk.rest.error(bulk.upload(csv_of(1, 99))) == "1016"
+
+
+class Died(Exception):
+    """The process running the job is gone (as by kill -9): nothing after this runs."""
+
+
+@dataclass(slots=True)
+class Dying(JobContext):
+    saves_left: int = 0
+
+    def save_state(self, tx: LeadWriter, state: dict[str, Any]) -> None:
+        if self.saves_left == 0:
+            raise Died()
+        self.saves_left -= 1
+        JobContext.save_state(self, tx, state)
+
+
+def test_an_import_resumed_after_its_process_died_imports_no_row_twice(bulk: Bulk) -> None:
+    store, clock = bulk.rest.store, bulk.rest.clock
+    batch = bulk.import_ok(csv_of(10) + b"bad,Row\n")
+    now = clock.now()
+    job = store.jobs().claim(QUEUES, "gone|x|1|1", now, now + timedelta(seconds=60))
+    assert job is not None
+    dying = Dying(job, store, bulk.files, clock, "gone|x|1|1", timedelta(seconds=60), 2)
+    with pytest.raises(Died):
+        run_import(dying, chunk_rows=4)
+    status = bulk.status(batch)
+    assert (status["status"], status["numOfLeadsProcessed"]) == ("Importing", 8)
+    assert bulk.run() == 0  # its lease holds: nobody takes it over yet
+    clock.advance(seconds=61)
+    assert bulk.run() == 1
+    status = bulk.status(batch)
+    assert status["status"] == "Complete"
+    assert (status["numOfLeadsProcessed"], status["numOfRowsFailed"]) == (10, 1)
+    assert len(leads_by_email(bulk)) == 10
+    with store.read() as reader:
+        assert reader.count_activities(ActivityQuery(types=frozenset({"NewLead"}))) == 10
+    assert bulk.failures(batch) == (
+        b"email,firstName,Import Failure Reason\n"
+        b"bad,Row,Invalid value for field 'email' and value 'bad'\n"
+    )
+
+
+def test_a_job_whose_runner_keeps_dying_ends_failed(bulk: Bulk) -> None:
+    store, clock = bulk.rest.store, bulk.rest.clock
+    batch = bulk.import_ok(csv_of(2))
+    for _ in range(3):
+        now = clock.now()
+        assert store.jobs().claim(QUEUES, "gone|x|1|1", now, now + timedelta(seconds=1))
+        clock.advance(seconds=2)
+        bulk.runner.reap()
+    status = bulk.status(batch)
+    assert status["status"] == "Failed"
+    assert "stopped 3 times" in status["message"]

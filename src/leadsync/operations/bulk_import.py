@@ -248,7 +248,7 @@ class _Outputs:
         return raw + self.delimiter.encode() + _reason_cell(reason, self.delimiter) + b"\n"
 
 
-def run_import(ctx: JobContext) -> None:
+def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
     job = ctx.job
     params = job.params
     fmt = str(params["format"])
@@ -289,7 +289,7 @@ def run_import(ctx: JobContext) -> None:
                 if not raw.strip():
                     continue
                 chunk.append(_row(raw, names, known, delimiter))
-                if len(chunk) >= CHUNK_ROWS:
+                if len(chunk) >= chunk_rows:
                     _commit(
                         ctx,
                         catalogue,
