@@ -33,6 +33,7 @@ from leadsync.jobs.context import JobContext
 from leadsync.jobs.kinds import ACTIVITIES_EXPORT, EXPORT_QUEUE, EXPORTS, LEADS_EXPORT
 from leadsync.model import Value
 from leadsync.operations import rest_activities, rest_leads
+from leadsync.operations.activities import presented
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.store.base import ActivityQuery, LeadQuery, Store
 from leadsync.store.jobs import (
@@ -341,7 +342,7 @@ def _activity_rows(
         after = found[-1].id
         rows = []
         for activity in found:
-            record = rest_activities.activity_record(activity, labels)
+            record = rest_activities.activity_record(presented(activity), labels)
             attributes = {item["name"]: item["value"] for item in record.pop("attributes")}
             record["attributes"] = attributes
             rows.append([_cell(record.get(name)) for name in fields])
