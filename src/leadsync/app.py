@@ -106,6 +106,7 @@ def job_runner(store: Store, settings: Settings, clock: Clock) -> JobRunner:
         threads=settings.bulk_threads,
         lease_seconds=settings.lease_seconds,
         clock=clock,
+        faults=store.faults() if fault_injection_enabled(settings) else None,
     )
 
 

@@ -14,6 +14,13 @@ IMPORT_QUEUE = QueueLimit((IMPORT,), waiting=10, running=2)
 #: 2 exports processing, 10 queued or processing per instance (1029 beyond).
 EXPORT_QUEUE = QueueLimit(EXPORTS, waiting=10, running=2)
 QUEUES = (IMPORT_QUEUE, EXPORT_QUEUE)
+#: What fault rules name a job's run by (``op=importLeadJob,code=1003``: the job fails;
+#: ``op=importLeadJob,delay=60s``: it stays Queued that long first).
+JOB_OPERATIONS = {
+    IMPORT: "importLeadJob",
+    LEADS_EXPORT: "exportLeadsJob",
+    ACTIVITIES_EXPORT: "exportActivitiesJob",
+}
 #: A job whose runner died this many times ends failed rather than being run again.
 MAX_ATTEMPTS = 3
 #: A job id stays valid this long (Marketo's batchId: 7 days).

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.jobs.context import JobContext, JobLost
 from leadsync.jobs.files import JobFiles
-from leadsync.jobs.kinds import KEEP_DAYS, MAX_ATTEMPTS, QUEUES
+from leadsync.jobs.kinds import JOB_OPERATIONS, KEEP_DAYS, MAX_ATTEMPTS, QUEUES
+from leadsync.limits.faults import choose, rule_text
 from leadsync.limits.owner import current_owner, is_dead
 from leadsync.store.base import Store
+from leadsync.store.control import FaultStore
 from leadsync.store.jobs import FAILED, Job
 
 log = logging.getLogger("leadsync.jobs")
 
 #: What runs a claimed job of one kind to its end (``JobContext.finish``).
 Work = Callable[[JobContext], None]
+#: The user fault rules see a job's run as made by (a rule naming no user matches it).
+JOB_SUBJECT = "@jobs"
 #: Seconds an idle runner thread waits before it looks at the queue again.
 POLL_SECONDS = 0.5
 
@@ -43,6 +48,7 @@ class JobRunner:
         clock: Clock = SYSTEM_CLOCK,
         owner: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        faults: FaultStore | None = None,
     ) -> None:
         self.store = store
         self.files = files
@@ -52,6 +58,8 @@ class JobRunner:
         self.clock = clock
         self._owner = owner
         self.poll_seconds = poll_seconds
+        #: Fault rules to consult before a job runs (None: fault injection is off).
+        self.faults = faults
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -116,6 +124,8 @@ class JobRunner:
             if work is None:
                 context.finish(FAILED, f"Job failed: no runner for jobs of kind {job.kind}")
                 return
+            if self.faults is not None and not self._faults_let_run(context):
+                return
             work(context)
         except JobLost:
             log.info("bulk job %s was canceled or taken over; its runner stops", job.id)
@@ -125,6 +135,36 @@ class JobRunner:
                 context.finish(FAILED, f"Job failed: {type(exc).__name__}: {exc}")
             except Exception:
                 log.exception("could not record bulk job %s as failed", job.id)
+
+    def _faults_let_run(self, context: JobContext) -> bool:
+        """Apply the fault rules that name this job's operation: a delay keeps it Queued
+        that long (its state says ``stalled``), a code fails it. False when it failed."""
+        assert self.faults is not None
+        job = context.job
+        operation = JOB_OPERATIONS.get(job.kind, job.kind)
+        fired = self.faults.fire(JOB_SUBJECT, operation, choose)
+        if not fired:
+            return True
+        log.info(
+            "fault rules fired: %s op=%s job=%s",
+            "; ".join(f"{rule.id} ({rule_text(rule)})" for rule in fired),
+            operation,
+            job.id,
+        )
+        delay = sum(rule.delay_ms for rule in fired) / 1000
+        if delay:
+            context.renew({**job.state, "stalled": True})
+            deadline = time.monotonic() + delay
+            while (left := deadline - time.monotonic()) > 0:
+                if self._stop.wait(min(left, 1.0)):
+                    raise JobLost(job.id)
+                context.renew()
+            context.renew(dict(job.state))
+        code = next((rule.code for rule in fired if rule.code is not None), None)
+        if code is not None:
+            context.finish(FAILED, f"Job failed: fault rule code {code}")
+            return False
+        return True
 
     # -- in the background ----------------------------------------------------------------
     def start(self) -> None:

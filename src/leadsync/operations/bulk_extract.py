@@ -251,7 +251,8 @@ def wire_job(job: Job) -> dict[str, Any]:
     row: dict[str, Any] = {
         "exportId": job.public_id,
         "format": job.params.get("format", "CSV"),
-        "status": _STATUS.get(job.status, "Failed"),
+        # A fault rule may hold a claimed job back: it looks queued meanwhile.
+        "status": "Queued" if job.state.get("stalled") else _STATUS.get(job.status, "Failed"),
         "createdAt": rest_leads.iso(job.created_at),
     }
     if job.queued_at is not None:

@@ -159,7 +159,8 @@ def wire_status(job: Job) -> str:
     if job.status in (QUEUED, "created"):
         return "Queued"
     if job.status == RUNNING:
-        return "Importing"
+        # A fault rule may hold a claimed job back: it looks queued meanwhile.
+        return "Queued" if job.state.get("stalled") else "Importing"
     if job.status == COMPLETED:
         return "Complete"
     return "Failed"
@@ -175,7 +176,7 @@ def message(job: Job) -> str:
     """Marketo's wording for the job's status."""
     if job.status in (FAILED, CANCELED):
         return job.message or "Import failed"
-    if job.status in (QUEUED, "created"):
+    if job.status in (QUEUED, "created") or job.state.get("stalled"):
         return "Queued for processing"
     if job.status == RUNNING:
         return f"Import in progress, {counts(job)[0]} records imported so far"

@@ -15,6 +15,7 @@ from typing import Any
 
 from leadsync.clock import Clock
 from leadsync.config import Settings
+from leadsync.jobs.kinds import JOB_OPERATIONS
 from leadsync.model import AccessToken
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.rest.request import RestRequest
@@ -130,7 +131,7 @@ def rest_operations() -> list[str]:
         for route in load_routes().values()
         for handler in route.handlers.values()
     }
-    return sorted(names)
+    return sorted(names | set(JOB_OPERATIONS.values()))
 
 
 class Router:
