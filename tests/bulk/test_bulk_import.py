@@ -196,3 +196,16 @@ def test_a_job_whose_runner_keeps_dying_ends_failed(bulk: Bulk) -> None:
     status = bulk.status(batch)
     assert status["status"] == "Failed"
     assert "stopped 3 times" in status["message"]
+
+
+def test_jobs_past_seven_days_are_forgotten_with_their_files(bulk: Bulk) -> None:
+    batch = bulk.import_ok(b"email\nbad\n")
+    bulk.run()
+    assert bulk.files.folder(batch).exists()
+    bulk.rest.clock.advance(timedelta(days=6))
+    assert bulk.runner.purge() == 0
+    bulk.rest.clock.advance(timedelta(days=2))
+    assert bulk.runner.purge() == 1
+    assert not bulk.files.folder(batch).exists()
+    assert list((bulk.files.root / "uploads").iterdir()) == []
+    assert bulk.rest.store.jobs().get(batch) is None

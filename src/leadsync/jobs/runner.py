@@ -32,6 +32,8 @@ log = logging.getLogger("leadsync.jobs")
 Work = Callable[[JobContext], None]
 #: The user fault rules see a job's run as made by (a rule naming no user matches it).
 JOB_SUBJECT = "@jobs"
+#: How often a runner forgets jobs past their validity (and removes their files).
+PURGE_SECONDS = 3600
 #: Seconds an idle runner thread waits before it looks at the queue again.
 POLL_SECONDS = 0.5
 
@@ -190,11 +192,15 @@ class JobRunner:
         self._threads = []
 
     def _loop(self, index: int) -> None:
+        purged = 0.0
         while not self._stop.is_set():
             ran = None
             try:
                 if index == 0:
                     self.reap()
+                    if time.monotonic() - purged > PURGE_SECONDS:
+                        purged = time.monotonic()
+                        self.purge()
                 ran = self.run_one()
             except Exception:
                 log.exception("the bulk job runner could not reach the queue")
