@@ -177,14 +177,16 @@ def sync_batch(
         return denied
     inputs = [_lead_input(catalogue, record, checked.action, checked.lookup) for record in records]
     in_write: AlsoInWrite | None = None
+    outcomes: list[RestOutcome] = []
     if also is not None:
         hook = also
 
         def in_write(tx: LeadWriter, at: datetime, result: SyncBatchResult) -> list[Activity]:
-            return hook(tx, at, [_outcome(catalogue, status) for status in result.statuses])
+            outcomes[:] = [_outcome(catalogue, status) for status in result.statuses]
+            return hook(tx, at, outcomes)
 
     result = sync_leads(store, catalogue, inputs, checked.options, clock=clock, also=in_write)
-    return [_outcome(catalogue, status) for status in result.statuses]
+    return outcomes or [_outcome(catalogue, status) for status in result.statuses]
 
 
 def known_field(catalogue: FieldCatalogue, name: str) -> bool:
