@@ -33,11 +33,11 @@ from leadsync.errors import (
 from leadsync.jobs.context import JobContext
 from leadsync.jobs.files import JobFiles
 from leadsync.jobs.kinds import IMPORT, IMPORT_QUEUE
-from leadsync.model import Activity
+from leadsync.model import Activity, StaticList
 from leadsync.operations import rest_sync
 from leadsync.operations.fields import FieldCatalogue
-from leadsync.operations.lists import add_members_in
-from leadsync.store.base import LeadWriter, Store
+from leadsync.operations.lists import add_members_in, remove_members_in
+from leadsync.store.base import LeadQuery, LeadWriter, Store
 from leadsync.store.jobs import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, Job
 
 #: Files above this are refused (HTTP 413), as Marketo does.
@@ -58,6 +58,13 @@ class ImportRequest:
     lookup_field: str | None = None
     list_id: str | None = None
     partition: str | None = None
+    #: SOAP importToList: the list by name, and the program it is asked about by.
+    list_name: str | None = None
+    program: str | None = None
+    #: Only add the rows' existing leads to the list, changing none of their fields.
+    list_only: bool = False
+    #: Empty the list before the rows are imported.
+    clear_list: bool = False
 
 
 def parse_format(text: str | None) -> str:
@@ -139,6 +146,12 @@ def create_import(
         with store.read() as reader:
             if reader.static_list(list_id=list_id) is None:
                 raise ObjectNotFound(f"Static list not found: {list_id}")
+    if request.list_name is not None:
+        with store.read() as reader:
+            named = reader.static_list(name=request.list_name)
+        if named is None:
+            raise ObjectNotFound(f"Static list not found: {request.list_name}")
+        list_id = named.id
     with io.BytesIO(request.data) as stream:
         _header(stream, DELIMITERS[fmt])
     upload = files.save_upload(request.data)
@@ -150,6 +163,10 @@ def create_import(
         "upload": upload,
         "bytes": len(request.data),
     }
+    if request.list_name is not None:
+        params["soapList"] = [request.program or "", request.list_name]
+        params["listOnly"] = request.list_only
+        params["clearList"] = request.clear_list
     job = store.jobs().create(IMPORT, params, clock.now(), queue=IMPORT_QUEUE)
     if job is None:
         files.path(upload).unlink(missing_ok=True)
@@ -261,8 +278,9 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
     checked = rest_sync.plan(
         catalogue, None, params.get("lookupField"), params.get("partitionName")
     )
-    if checked.lookup == "id":
-        # Marketo: lookupField id makes the import update only.
+    list_only = bool(params.get("listOnly"))
+    if checked.lookup == "id" or list_only:
+        # Marketo: lookupField id makes the import update only; so does a list-only import.
         checked = rest_sync.plan(
             catalogue, "updateOnly", params.get("lookupField"), params.get("partitionName")
         )
@@ -270,6 +288,10 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
     with open(path, "rb") as stream:
         header, names, first_row = _header(stream, delimiter)
     known = [rest_sync.known_field(catalogue, name) for name in names]
+    if list_only:
+        # The rows only name leads: every column but the lookup field is left out.
+        lookup = str(params.get("lookupField") or "email").casefold()
+        known = [ok and name.casefold() == lookup for name, ok in zip(names, known, strict=True)]
     static_list = None
     list_id = params.get("listId")
     if list_id is not None:
@@ -283,6 +305,8 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
     failures, warnings = outputs.start(state)
     state.setdefault("offset", first_row)
     state.setdefault("rows", 0)
+    if static_list is not None and params.get("clearList") and not state.get("cleared"):
+        _clear_list(ctx, static_list, state)
     ctx.renew(state)
     try:
         with open(path, "rb") as stream:
@@ -314,6 +338,20 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
         failures.close()
         warnings.close()
     ctx.finish(COMPLETED, _complete_message(state, static_list is not None), state)
+
+
+def _clear_list(ctx: JobContext, static_list: StaticList, state: dict[str, Any]) -> None:
+    """Empty the list (with Remove from List history) in the write that records it."""
+    with ctx.store.write() as tx:
+        at = ctx.clock.now()
+        members: list[int] = []
+        after = 0
+        while page := tx.leads_page(LeadQuery(after_id=after, list_id=static_list.id), 1000):
+            members += [lead.id for lead in page]
+            after = page[-1].id
+        state["cleared"] = True
+        ctx.save_state(tx, state)
+        tx.record_activities(remove_members_in(tx, static_list, members, at))
 
 
 def _row(raw: bytes, names: list[str], known: list[bool], delimiter: str) -> _Row:

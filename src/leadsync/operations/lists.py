@@ -124,6 +124,15 @@ def add_members_in(
     return list_activities(ActivityKind.ADD_TO_LIST, static_list, changed, at)
 
 
+def remove_members_in(
+    tx: LeadWriter, static_list: StaticList, lead_ids: Sequence[int], at: datetime
+) -> list[Activity]:
+    """Remove leads from a list inside a write; the Remove from List activities of those
+    that were members, for the caller to record."""
+    changed = tx.remove_list_members(static_list.id, lead_ids)
+    return list_activities(ActivityKind.REMOVE_FROM_LIST, static_list, changed, at)
+
+
 def _find_list(
     reader: LeadReader, key_type: ListKeyType, name: str, list_id: int | None = None
 ) -> StaticList:
