@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,8 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 DELIMITERS = {"csv": ",", "tsv": "\t", "ssv": ";"}
 #: Rows synced and committed together.
 CHUNK_ROWS = 1000
+#: The pause between chunks.
+YIELD_SECONDS = 0.002
 FAILURE_HEADER = "Import Failure Reason"
 WARNING_HEADER = "Import Warning Reason"
 _BOM = b"\xef\xbb\xbf"
@@ -331,6 +334,9 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
                         warnings,
                     )
                     chunk = []
+                    # Let calls waiting for the write lock (and the interpreter) in before
+                    # the next chunk: an import must not starve SOAP and REST callers.
+                    time.sleep(YIELD_SECONDS)
             _commit(
                 ctx, catalogue, checked, static_list, chunk, end, state, outputs, failures, warnings
             )
