@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bulkapp import Bulk
+from bulkapp import OWNER, Bulk
 
-from leadsync.jobs.context import JobContext
+from leadsync.jobs.context import JobContext, JobStopped
 from leadsync.jobs.kinds import QUEUES
 from leadsync.model import FieldDef, FieldType
 from leadsync.operations.bulk_import import run_import
@@ -165,7 +165,8 @@ def test_an_import_resumed_after_its_process_died_imports_no_row_twice(bulk: Bul
     now = clock.now()
     job = store.jobs().claim(QUEUES, "gone|x|1|1", now, now + timedelta(seconds=60))
     assert job is not None
-    dying = Dying(job, store, bulk.files, clock, "gone|x|1|1", timedelta(seconds=60), 2)
+    dying = Dying(job, store, bulk.files, clock, "gone|x|1|1", timedelta(seconds=60))
+    dying.saves_left = 2
     with pytest.raises(Died):
         run_import(dying, chunk_rows=4)
     status = bulk.status(batch)
@@ -209,3 +210,28 @@ def test_jobs_past_seven_days_are_forgotten_with_their_files(bulk: Bulk) -> None
     assert not bulk.files.folder(batch).exists()
     assert list((bulk.files.root / "uploads").iterdir()) == []
     assert bulk.rest.store.jobs().get(batch) is None
+
+
+def test_a_stopping_server_puts_its_import_back_in_the_queue(bulk: Bulk) -> None:
+    store, clock = bulk.rest.store, bulk.rest.clock
+    batch = bulk.import_ok(csv_of(10))
+    now = clock.now()
+    job = store.jobs().claim(QUEUES, OWNER, now, now + timedelta(seconds=60))
+    assert job is not None
+    saves: list[int] = []
+
+    def stopping() -> bool:
+        saves.append(1)
+        return len(saves) > 2
+
+    context = JobContext(job, store, bulk.files, clock, OWNER, timedelta(seconds=60), stopping)
+    with pytest.raises(JobStopped):
+        run_import(context, chunk_rows=4)
+    store.jobs().requeue(batch, OWNER, clock.now(), max_attempts=3, message="", count_attempt=False)
+    assert bulk.status(batch)["status"] == "Queued"
+    assert bulk.run() == 1
+    status = bulk.status(batch)
+    assert (status["status"], status["numOfLeadsProcessed"]) == ("Complete", 10)
+    again = store.jobs().get(batch)
+    assert again is not None
+    assert again.attempts == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,11 @@ class JobLost(Exception):
     and writes nothing more."""
 
 
+class JobStopped(Exception):
+    """The server is stopping: the work stops after its last committed step, and the job
+    goes back to the queue to be resumed."""
+
+
 @dataclass(slots=True)
 class JobContext:
     job: Job
@@ -25,14 +31,22 @@ class JobContext:
     clock: Clock
     owner: str
     lease: timedelta
+    #: Whether the process is stopping (its runner's stop was asked).
+    stopping: Callable[[], bool] = lambda: False
 
     def lease_until(self) -> datetime:
         return self.clock.now() + self.lease
 
     def renew(self, state: dict[str, Any] | None = None) -> None:
-        """Keep the lease (and record ``state``); JobLost when the job is not ours."""
+        """Keep the lease (and record ``state``); JobLost when the job is not ours,
+        JobStopped when the process is stopping."""
         if not self.store.jobs().renew(self.job.id, self.owner, self.lease_until(), state):
             raise JobLost(self.job.id)
+        self.check_stop()
+
+    def check_stop(self) -> None:
+        if self.stopping():
+            raise JobStopped(self.job.id)
 
     def save_state(self, tx: LeadWriter, state: dict[str, Any]) -> None:
         """Record ``state`` in the write ``tx`` (it commits with the rows it counts);

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
-from leadsync.jobs.context import JobContext, JobLost
+from leadsync.jobs.context import JobContext, JobLost, JobStopped
 from leadsync.jobs.files import JobFiles
 from leadsync.jobs.kinds import JOB_OPERATIONS, KEEP_DAYS, MAX_ATTEMPTS, QUEUES
 from leadsync.limits.faults import choose, rule_text
@@ -120,7 +120,9 @@ class JobRunner:
         return len(gone)
 
     def _run(self, job: Job) -> None:
-        context = JobContext(job, self.store, self.files, self.clock, self.owner, self.lease)
+        context = JobContext(
+            job, self.store, self.files, self.clock, self.owner, self.lease, self._stop.is_set
+        )
         work = self.work.get(job.kind)
         try:
             if work is None:
@@ -131,6 +133,17 @@ class JobRunner:
             work(context)
         except JobLost:
             log.info("bulk job %s was canceled or taken over; its runner stops", job.id)
+        except JobStopped:
+            # Not the job's fault: back to the queue without using up one of its attempts.
+            self.store.jobs().requeue(
+                job.id,
+                self.owner,
+                self.clock.now(),
+                max_attempts=MAX_ATTEMPTS,
+                message="",
+                count_attempt=False,
+            )
+            log.info("bulk job %s goes back to the queue: the server is stopping", job.id)
         except Exception as exc:
             log.exception("bulk job %s failed", job.id)
             try:

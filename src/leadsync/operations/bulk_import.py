@@ -334,6 +334,7 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
                         warnings,
                     )
                     chunk = []
+                    ctx.check_stop()
                     # Let calls waiting for the write lock (and the interpreter) in before
                     # the next chunk: an import must not starve SOAP and REST callers.
                     time.sleep(YIELD_SECONDS)

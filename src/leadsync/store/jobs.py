@@ -150,11 +150,19 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def requeue(
-        self, job_id: int, owner: str, at: datetime, *, max_attempts: int, message: str
+        self,
+        job_id: int,
+        owner: str,
+        at: datetime,
+        *,
+        max_attempts: int,
+        message: str,
+        count_attempt: bool = True,
     ) -> str | None:
         """A running job of ``owner`` goes back to queued, or to failed with ``message``
         once it was claimed ``max_attempts`` times; the new status, None when it was not
-        running under ``owner``."""
+        running under ``owner``. Without ``count_attempt`` (its runner stopped in good order)
+        the claim does not count as an attempt."""
 
     @abc.abstractmethod
     def exported_bytes(self, kinds: Sequence[str], since: datetime) -> int:

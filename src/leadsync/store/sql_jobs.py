@@ -296,13 +296,20 @@ class SqlJobs(JobStore):
         return [job_from_row(row) for row in rows]
 
     def requeue(
-        self, job_id: int, owner: str, at: datetime, *, max_attempts: int, message: str
+        self,
+        job_id: int,
+        owner: str,
+        at: datetime,
+        *,
+        max_attempts: int,
+        message: str,
+        count_attempt: bool = True,
     ) -> str | None:
         with self._queue() as run:
             job = self._one(run, job_id)
             if job is None or job.status != RUNNING or job.owner != owner:
                 return None
-            if job.attempts >= max_attempts:
+            if count_attempt and job.attempts >= max_attempts:
                 run(
                     "UPDATE bulk_jobs SET status = ?, finished_at = ?, message = ?,"
                     " owner = NULL, lease_until = NULL WHERE id = ?",
@@ -310,8 +317,9 @@ class SqlJobs(JobStore):
                 )
                 return FAILED
             run(
-                "UPDATE bulk_jobs SET status = ?, owner = NULL, lease_until = NULL WHERE id = ?",
-                (QUEUED, job_id),
+                "UPDATE bulk_jobs SET status = ?, owner = NULL, lease_until = NULL,"
+                " attempts = attempts - ? WHERE id = ?",
+                (QUEUED, 0 if count_attempt else 1, job_id),
             )
             return QUEUED
 
