@@ -364,16 +364,21 @@ def run_export(ctx: JobContext, daily_bytes: int = 0) -> None:
     )
     records = 0
     digest = hashlib.sha256()
-    with open(part, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, delimiter=FORMATS[params["format"]], lineterminator="\n")
-        writer.writerow([headers.get(name, name) for name in params["fields"]])
-        for rows in pages:
-            writer.writerows(rows)
-            records += len(rows)
-            # Keeps the lease, and stops here when the job was canceled.
-            ctx.renew({"records": records})
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with open(part, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, delimiter=FORMATS[params["format"]], lineterminator="\n")
+            writer.writerow([headers.get(name, name) for name in params["fields"]])
+            for rows in pages:
+                writer.writerows(rows)
+                records += len(rows)
+                # Keeps the lease, and stops here when the job was canceled.
+                ctx.renew({"records": records})
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        # Canceled, stopped or failed: a resumed job writes the file again from the start.
+        part.unlink(missing_ok=True)
+        raise
     with open(part, "rb") as written:
         for block in iter(lambda: written.read(1024 * 1024), b""):
             digest.update(block)
