@@ -235,3 +235,14 @@ def test_a_stopping_server_puts_its_import_back_in_the_queue(bulk: Bulk) -> None
     again = store.jobs().get(batch)
     assert again is not None
     assert again.attempts == 1
+
+
+def test_a_job_its_own_runner_gave_up_on_is_taken_back(bulk: Bulk) -> None:
+    store, clock = bulk.rest.store, bulk.rest.clock
+    batch = bulk.import_ok(csv_of(3))
+    now = clock.now()
+    # Claimed under this runner's own name, but no thread of it works on the job.
+    assert store.jobs().claim(QUEUES, OWNER, now, now + timedelta(minutes=5))
+    assert bulk.runner.reap() == 1
+    assert bulk.run() == 1
+    assert bulk.status(batch)["status"] == "Complete"

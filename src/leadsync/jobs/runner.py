@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
+from leadsync.errors import StoreError
 from leadsync.jobs.context import JobContext, JobLost, JobStopped
 from leadsync.jobs.files import JobFiles
 from leadsync.jobs.kinds import JOB_OPERATIONS, KEEP_DAYS, MAX_ATTEMPTS, QUEUES
@@ -65,6 +66,13 @@ class JobRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: The queue could not be reached the last time a thread looked (logged once).
+        self._unreachable = False
+        #: The jobs this runner's threads are working on.
+        self._active: set[int] = set()
+        #: Held while a thread claims a job and records it active, and while the reaper
+        #: looks at this runner's own jobs: a job just claimed is never taken for orphaned.
+        self._claiming = threading.Lock()
 
     @property
     def owner(self) -> str:
@@ -74,14 +82,24 @@ class JobRunner:
     # -- one step at a time (tests, and each thread's loop) -------------------------------
     def reap(self) -> int:
         """Queue again (or fail) the running jobs of dead owners and expired leases."""
+        with self._claiming:
+            return self._reap()
+
+    def _reap(self) -> int:
         jobs = self.store.jobs()
         now = self.clock.now()
         taken = 0
         for job in jobs.running():
             owner = job.owner or ""
-            expired = job.lease_until is not None and job.lease_until < now
-            if owner == self.owner or not (expired or is_dead(owner)):
-                continue
+            if owner == self.owner:
+                # Ours: taken back only when no thread of this runner works on it (its
+                # thread gave up on a database error).
+                if job.id in self._active:
+                    continue
+            else:
+                expired = job.lease_until is not None and job.lease_until < now
+                if not (expired or is_dead(owner)):
+                    continue
             status = jobs.requeue(
                 job.id,
                 owner,
@@ -96,10 +114,12 @@ class JobRunner:
 
     def run_one(self) -> Job | None:
         """Claim one job and run it; None when nothing could be claimed."""
-        now = self.clock.now()
-        job = self.store.jobs().claim(QUEUES, self.owner, now, now + self.lease)
-        if job is None:
-            return None
+        with self._claiming:
+            now = self.clock.now()
+            job = self.store.jobs().claim(QUEUES, self.owner, now, now + self.lease)
+            if job is None:
+                return None
+            self._active.add(job.id)
         self._run(job)
         return job
 
@@ -120,6 +140,12 @@ class JobRunner:
         return len(gone)
 
     def _run(self, job: Job) -> None:
+        try:
+            self._run_claimed(job)
+        finally:
+            self._active.discard(job.id)
+
+    def _run_claimed(self, job: Job) -> None:
         context = JobContext(
             job, self.store, self.files, self.clock, self.owner, self.lease, self._stop.is_set
         )
@@ -144,6 +170,10 @@ class JobRunner:
                 count_attempt=False,
             )
             log.info("bulk job %s goes back to the queue: the server is stopping", job.id)
+        except StoreError as exc:
+            # The database went away mid-job: the job stays claimed until the reaper puts it
+            # back in the queue, and resumes from its last committed step.
+            log.error("bulk job %s stopped: %s", job.id, exc)
         except Exception as exc:
             log.exception("bulk job %s failed", job.id)
             try:
@@ -215,6 +245,12 @@ class JobRunner:
                         purged = time.monotonic()
                         self.purge()
                 ran = self.run_one()
+                self._unreachable = False
+            except StoreError as exc:
+                # The database is away (an outage, a restart): say so once, and keep polling.
+                if not self._unreachable:
+                    log.error("the bulk job runner cannot reach the queue: %s", exc)
+                self._unreachable = True
             except Exception:
                 log.exception("the bulk job runner could not reach the queue")
             if ran is None:
