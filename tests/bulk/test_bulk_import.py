@@ -246,3 +246,17 @@ def test_a_job_its_own_runner_gave_up_on_is_taken_back(bulk: Bulk) -> None:
     assert bulk.runner.reap() == 1
     assert bulk.run() == 1
     assert bulk.status(batch)["status"] == "Complete"
+
+
+def test_a_partition_given_as_a_multipart_field_is_the_sync_rules(bulk: Bulk) -> None:
+    answer = bulk.rest.post(
+        "/bulk/v1/leads.json",
+        data={"format": "csv", "partitionName": "Europe"},
+        files={"file": ("leads.csv", b"email\np@x.com\n", "text/csv")},
+    )
+    batch = bulk.rest.ok(answer)["result"][0]["batchId"]
+    bulk.run()
+    assert bulk.status(batch)["numOfRowsFailed"] == 1
+    assert bulk.failures(batch) == (
+        b"email,Import Failure Reason\np@x.com,Access denied to partition 'Europe'\n"
+    )
