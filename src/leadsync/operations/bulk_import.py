@@ -46,7 +46,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 #: The delimiter of each format (SSV: semicolon separated).
 DELIMITERS = {"csv": ",", "tsv": "\t", "ssv": ";"}
 #: Rows synced and committed together.
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 500
 #: The pause between chunks.
 YIELD_SECONDS = 0.002
 FAILURE_HEADER = "Import Failure Reason"
