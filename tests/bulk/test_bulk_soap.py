@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
-from inprocess import AppServer
+import pytest
+
+from backends import BACKENDS
+from inprocess import AppServer, app_on
 from leadsync.jobs.files import JobFiles, bulk_root
 from leadsync.jobs.runner import JobRunner
 from leadsync.jobs.work import job_work
 from leadsync.mktows.escaping import esc
 from leadsync.store.base import LeadQuery
 from support import fault
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_app_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppServer]:
+    """The app on an empty database, its job files in the test's folder."""
+    with app_on(request, request.param, tmp_path, bulk_dir=str(tmp_path / "jobs")) as app:
+        yield app
 
 
 def import_to_list(
