@@ -8,7 +8,7 @@ last job is Complete. While it runs, one client sends syncMultipleLeads calls of
 after another: their p50/p99 is what SOAP callers see during an import. Extract: every lead,
 10 fields, one job, timed from enqueue to Completed. The server's peak RSS (VmHWM of the
 server process and its workers) is read at the end. On SQLite, then on a new PostgreSQL
-database (``--no-postgres`` skips it); ``--rows`` makes a quick run smaller.
+database (``--no-sqlite`` and ``--no-postgres`` skip one); ``--rows`` makes a quick run smaller.
 """
 
 from __future__ import annotations
@@ -272,12 +272,14 @@ def run(database_url: str, label: str, rows: int, folder: Path) -> dict[str, flo
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args(argv)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        results |= run(tmp_sqlite(folder, "bulk.db"), "SQLite", args.rows, folder)
+        if args.sqlite:
+            results |= run(tmp_sqlite(folder, "bulk.db"), "SQLite", args.rows, folder)
         if args.postgres:
             url, drop = postgres_database()
             try:
