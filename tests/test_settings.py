@@ -57,6 +57,9 @@ CHANGED: dict[str, Any] = {
     "marketo_limits": True,
     "quota_timezone": "UTC",
     "lease_seconds": 30,
+    "bulk_dir": "/srv/leadsync-jobs",
+    "bulk_threads": 1,
+    "bulk_export_daily_bytes": 1000,
     "admin_token": "t0ken",
     "inject": "op=getLead,code=20103; status=503,p=0.1",
     "seed": "42",
@@ -168,6 +171,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         *("--rest-daily-quota", "700", "--rest-rate", "7/2s", "--rest-concurrency", "3"),
         *("--inject", "op=getLead,code=20103", "--inject", "status=503,p=0.1"),
         *("--calls-history", "5"),
+        *("--bulk-dir", "/srv/leadsync-jobs", "--bulk-threads", "1"),
     )
     unflagged = {"workspace", "sync_multiple_writes_key_email", "leads_batch_size"}
     unflagged |= {"quota_timezone", "lease_seconds"}
@@ -175,7 +179,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     unflagged |= {"header_timeout_seconds", "body_timeout_seconds", "body_min_bytes"}
     unflagged |= {"keep_alive_seconds", "max_connections", "database_wait_seconds"}
     unflagged |= {"max_elements", "max_attributes"}
-    unflagged |= {"console_idle_minutes"}
+    unflagged |= {"console_idle_minutes", "bulk_export_daily_bytes"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

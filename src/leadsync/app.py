@@ -19,6 +19,9 @@ from leadsync.admin import admin_routes, shape_calls
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings, from_env
 from leadsync.console import console_routes
+from leadsync.jobs.files import JobFiles, bulk_root
+from leadsync.jobs.runner import JobRunner
+from leadsync.jobs.work import job_work
 from leadsync.limits.guard import fault_injection_enabled
 from leadsync.logs import configure_logging
 from leadsync.metrics import metrics_routes
@@ -55,9 +58,13 @@ def create_app(
             return PlainTextResponse("ready\n")
         return PlainTextResponse("database unreachable\n", status_code=503)
 
+    jobs = job_runner(store, settings, clock)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        jobs.start()
         yield
+        await anyio.to_thread.run_sync(jobs.stop)
         service.close()
         if owned:
             store.close()
@@ -86,7 +93,21 @@ def create_app(
     app.state.body_budget = body_budget
     app.state.call_history = service.history
     app.state.rest = rest
+    app.state.jobs = jobs
     return app
+
+
+def job_runner(store: Store, settings: Settings, clock: Clock) -> JobRunner:
+    """The bulk jobs this process runs (docs/rest.md, "Bulk API")."""
+    return JobRunner(
+        store,
+        JobFiles(bulk_root(settings)),
+        job_work(settings),
+        threads=settings.bulk_threads,
+        lease_seconds=settings.lease_seconds,
+        clock=clock,
+        faults=store.faults() if fault_injection_enabled(settings) else None,
+    )
 
 
 async def database_answers(store: Store, seconds: float) -> bool:

@@ -320,6 +320,29 @@ class Settings:
         " (one on another host); a dead process's slots on this host come back at once.",
         minimum=1,
     )
+    # Bulk jobs (docs/rest.md, "Bulk API"; docs/deployment.md, "Bulk job files").
+    bulk_dir: str = setting(
+        "",
+        "Folder of bulk job files (uploaded imports, their failures and warnings, export"
+        " files); every worker and host must see the same one.",
+        flag="--bulk-dir",
+        metavar="PATH",
+        shown_default="beside the SQLite file (NAME.jobs/), else ./leadsync-jobs",
+    )
+    bulk_threads: int = setting(
+        2,
+        "Bulk jobs each worker runs at once (0: this worker runs none; the queue limits hold"
+        " across all workers).",
+        flag="--bulk-threads",
+        minimum=0,
+        maximum=16,
+    )
+    bulk_export_daily_bytes: int = setting(
+        500 * MIB,
+        "Bytes of bulk export files a day, all extract jobs together (1029 beyond it).",
+        minimum=0,
+        shown_default="524288000 (500 MiB)",
+    )
     # Testing aids (docs/testing.md).
     admin_token: str = setting(
         "",

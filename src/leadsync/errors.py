@@ -348,6 +348,23 @@ class TooManyMergeIds(RestError):
     short = "Too many ids in leadIds"
 
 
+class InvalidMultipart(RestError):
+    code = "613"
+    short = "Invalid Multipart Request"
+
+
+class TooManyImports(RestError):
+    code = "1016"
+    short = "Too many imports"
+
+
+class TooManyExportJobs(RestError):
+    """Marketo answers 1029 both for a full export queue and for the daily export volume."""
+
+    code = "1029"
+    short = "Too many jobs in queue"
+
+
 REST_CATALOGUE: dict[str, type[RestError]] = {
     cls.code: cls
     for cls in (
@@ -376,6 +393,9 @@ REST_CATALOGUE: dict[str, type[RestError]] = {
         InvalidCookie,
         ObjectNotFound,
         TooManyMergeIds,
+        InvalidMultipart,
+        TooManyImports,
+        TooManyExportJobs,
     )
 }
 

@@ -44,7 +44,7 @@ def test_not_emulated_endpoint_is_610_naming_it(rest: Rest) -> None:
     answer = rest.post("/rest/v1/leads/push.json", json={"input": []})
     assert rest.error(answer) == "610"
     assert "Push Lead to Marketo" in answer.json()["errors"][0]["message"]
-    bulk = rest.get("/bulk/v1/leads/export.json")
+    bulk = rest.get("/bulk/v1/customobjects/car_c/export.json")
     assert rest.error(bulk) == "610"
 
 

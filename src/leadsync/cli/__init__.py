@@ -83,6 +83,7 @@ def _register() -> None:
         console_users,
         db,
         fields,
+        jobs,
         leads,
         lists,
         push,

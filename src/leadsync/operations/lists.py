@@ -10,13 +10,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import BadParameter, LeadKeyBad, ListNotFound, ParameterRequired
-from leadsync.model import LeadKeyType, StaticList
+from leadsync.model import Activity, LeadKeyType, StaticList
 from leadsync.operations.activities import ActivityKind, list_activities
 from leadsync.operations.keys import LeadKey
-from leadsync.store.base import LeadReader, Store
+from leadsync.store.base import LeadReader, LeadWriter, Store
 
 MAX_MEMBERS = 1000
 MAX_NAME_CHARS = 255
@@ -112,6 +113,24 @@ def list_operation(
             tx.record_activities(list_activities(kind, static_list, changed, at))
     statuses = None if success else list(zip(members, outcomes, strict=True))
     return ListOperationResult(success, statuses)
+
+
+def add_members_in(
+    tx: LeadWriter, static_list: StaticList, lead_ids: Sequence[int], at: datetime
+) -> list[Activity]:
+    """Add existing leads to a list inside a write (a bulk import's chunk); the Add to List
+    activities of those that were not members yet, for the caller to record."""
+    changed = tx.add_list_members(static_list.id, lead_ids, at)
+    return list_activities(ActivityKind.ADD_TO_LIST, static_list, changed, at)
+
+
+def remove_members_in(
+    tx: LeadWriter, static_list: StaticList, lead_ids: Sequence[int], at: datetime
+) -> list[Activity]:
+    """Remove leads from a list inside a write; the Remove from List activities of those
+    that were members, for the caller to record."""
+    changed = tx.remove_list_members(static_list.id, lead_ids)
+    return list_activities(ActivityKind.REMOVE_FROM_LIST, static_list, changed, at)
 
 
 def _find_list(

@@ -12,11 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from leadsync.errors import InvalidData, InvalidValue, MissingParameter
 from leadsync.model import Activity, FieldDef
 from leadsync.operations.activities import ActivityKind, presented
 from leadsync.operations.fields import FieldCatalogue, parse_datetime
+from leadsync.operations.rest_leads import iso
 from leadsync.store.base import ActivityQuery, Store
 
 MAX_TYPE_IDS = 10
@@ -244,3 +246,44 @@ def attribute(activity: Activity, name: str) -> str | None:
         if key == name:
             return value
     return None
+
+
+def activity_record(
+    activity: Activity, labels: dict[str, FieldDef] | None = None
+) -> dict[str, Any]:
+    """An activity as the REST reads return it; ``labels``: custom fields by the label a
+    change activity names them with."""
+    kind = type_of(activity)
+    row: dict[str, Any] = {
+        "id": activity.id,
+        "marketoGUID": str(activity.id),
+        "leadId": activity.lead_id,
+        "activityDate": iso(activity.created_at),
+        "activityTypeId": kind.id,
+    }
+    primary_id: int | None = None
+    primary_value: str | None = None
+    if kind.primary is not None:
+        name = kind.primary[0]
+        if name == "Attribute Name":
+            label = activity.asset_name or ""
+            fdef = (labels or {}).get(label)
+            primary_id = fdef.field_id if fdef is not None and fdef.field_id else None
+            primary_value = label
+        elif name == "List ID":
+            text = attribute(activity, "List ID")
+            primary_id = int(text) if text and text.isdigit() else None
+            primary_value = activity.asset_name
+        else:
+            primary_id = activity.lead_id
+    if primary_id is not None:
+        row["primaryAttributeValueId"] = primary_id
+    if primary_value is not None:
+        row["primaryAttributeValue"] = primary_value
+    row["attributes"] = [{"name": n, "value": v} for n, v in attributes_of(activity)]
+    return row
+
+
+def type_kinds(type_ids: Sequence[int]) -> frozenset[str]:
+    """The activity kinds (WSDL names) of the REST type ids leadsync records; others none."""
+    return frozenset(_BY_ID[i].kind.value for i in type_ids if i in _BY_ID)

@@ -6,19 +6,35 @@ Knows no JSON text: records arrive decoded (dicts of plain values) and leave as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from leadsync.clock import Clock
 from leadsync.errors import BlankValue, FieldNotSupported, InvalidData, InvalidValue
 from leadsync.mktows.escaping import first_not_xml
-from leadsync.model import Attribute, FieldDef, LeadInput, RecordStatus, SkipReason, SyncOutcome
+from leadsync.model import (
+    Activity,
+    Attribute,
+    FieldDef,
+    LeadInput,
+    RecordStatus,
+    SkipReason,
+    SyncOutcome,
+)
 from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.rest_leads import DEFAULT_PARTITION, custom_key
-from leadsync.operations.sync import SyncAction, SyncOptions, UnknownAttributePolicy, sync_leads
+from leadsync.operations.sync import (
+    AlsoInWrite,
+    SyncAction,
+    SyncBatchResult,
+    SyncOptions,
+    UnknownAttributePolicy,
+    sync_leads,
+)
 from leadsync.operations.text import plain_text
-from leadsync.store.base import Store
+from leadsync.store.base import LeadWriter, Store
 
 MAX_RECORDS = 300
 #: Lookup fields leadsync can match on, by REST name, and the key each fills.
@@ -57,6 +73,10 @@ class RestOutcome:
     reasons: tuple[tuple[str, str], ...] = ()
 
 
+#: More work in a sync's write, given the records' outcomes; returns activities to record.
+AlsoWithOutcomes = Callable[[LeadWriter, datetime, list[RestOutcome]], list[Activity]]
+
+
 def parse_action(text: str | None) -> SyncAction:
     if text is None or not str(text).strip():
         return SyncAction.CREATE_OR_UPDATE
@@ -85,25 +105,32 @@ def lookup_field(catalogue: FieldCatalogue, text: str | None) -> str | FieldDef:
     raise FieldNotSupported(f"Lookup field '{name}' not supported")
 
 
-def sync(
-    store: Store, catalogue: FieldCatalogue, request: RestSyncRequest, clock: Clock
-) -> list[RestOutcome]:
-    """Validate the whole request, then sync its records; outcomes in input order."""
-    action = parse_action(request.action)
-    looked_up = lookup_field(catalogue, request.lookup_field)
+@dataclass(frozen=True, slots=True)
+class SyncPlan:
+    """A request's options, checked: how each of its records is synced."""
+
+    action: SyncAction
+    #: The key records are matched by (``email``, ``id``...), or ``custom``.
+    lookup: str
+    options: SyncOptions
+    #: The partition asked for, when leadsync holds none of that name.
+    denied_partition: str | None = None
+
+
+def plan(
+    catalogue: FieldCatalogue,
+    action_text: str | None,
+    lookup_text: str | None,
+    partition_text: str | None,
+) -> SyncPlan:
+    """The request-level checks of a sync (errors raise), before any record is read."""
+    action = parse_action(action_text)
+    looked_up = lookup_field(catalogue, lookup_text)
     custom = looked_up if isinstance(looked_up, FieldDef) else None
     # Records matched by a custom field carry no key of their own.
     lookup = "custom" if custom is not None else str(looked_up)
-    records = request.records
-    if not records:
-        raise BlankValue("input cannot be blank")
-    if len(records) > MAX_RECORDS:
-        raise InvalidData(f"Too many records in input: {len(records)}; at most {MAX_RECORDS}")
-    partition = (request.partition or DEFAULT_PARTITION).strip()
-    if partition.casefold() != DEFAULT_PARTITION.casefold():
-        reason = ("1008", f"Access denied to partition '{partition}'")
-        return [RestOutcome("skipped", reasons=(reason,)) for _ in records]
-    inputs = [_lead_input(catalogue, record, action, lookup) for record in records]
+    partition = (partition_text or DEFAULT_PARTITION).strip()
+    denied = partition if partition.casefold() != DEFAULT_PARTITION.casefold() else None
     options = SyncOptions(
         operation="syncLeads",
         dedup=action is not SyncAction.CREATE_DUPLICATE,
@@ -112,8 +139,59 @@ def sync(
         unknown_attributes=UnknownAttributePolicy.RECORD,
         lookup_field=custom.name if custom is not None else None,
     )
-    result = sync_leads(store, catalogue, inputs, options, clock=clock)
-    return [_outcome(catalogue, status) for status in result.statuses]
+    return SyncPlan(action, lookup, options, denied)
+
+
+def sync(
+    store: Store, catalogue: FieldCatalogue, request: RestSyncRequest, clock: Clock
+) -> list[RestOutcome]:
+    """Validate the whole request, then sync its records; outcomes in input order."""
+    checked = plan(catalogue, request.action, request.lookup_field, request.partition)
+    records = request.records
+    if not records:
+        raise BlankValue("input cannot be blank")
+    if len(records) > MAX_RECORDS:
+        raise InvalidData(f"Too many records in input: {len(records)}; at most {MAX_RECORDS}")
+    return sync_batch(store, catalogue, checked, records, clock)
+
+
+def sync_batch(
+    store: Store,
+    catalogue: FieldCatalogue,
+    checked: SyncPlan,
+    records: Sequence[Any],
+    clock: Clock,
+    also: AlsoWithOutcomes | None = None,
+) -> list[RestOutcome]:
+    """Sync ``records`` (any number) in one write, as ``plan`` says. ``also``, when given,
+    runs in that write with the records' outcomes (see ``sync_leads``)."""
+    if checked.denied_partition is not None:
+        reason = ("1008", f"Access denied to partition '{checked.denied_partition}'")
+        denied = [RestOutcome("skipped", reasons=(reason,)) for _ in records]
+        if also is not None:
+            with store.write() as tx:
+                tx.record_activities(also(tx, clock.now(), denied))
+        return denied
+    inputs = [_lead_input(catalogue, record, checked.action, checked.lookup) for record in records]
+    in_write: AlsoInWrite | None = None
+    outcomes: list[RestOutcome] = []
+    if also is not None:
+        hook = also
+
+        def in_write(tx: LeadWriter, at: datetime, result: SyncBatchResult) -> list[Activity]:
+            outcomes[:] = [_outcome(catalogue, status) for status in result.statuses]
+            return hook(tx, at, outcomes)
+
+    result = sync_leads(store, catalogue, inputs, checked.options, clock=clock, also=in_write)
+    return outcomes or [_outcome(catalogue, status) for status in result.statuses]
+
+
+def known_field(catalogue: FieldCatalogue, name: str) -> bool:
+    """Whether a record may name field ``name`` (1006 otherwise)."""
+    folded = name.casefold()
+    return (
+        folded in _LOOKUP_FOLDED or folded in _READ_ONLY or catalogue.by_rest_name(name) is not None
+    )
 
 
 def _lead_input(

@@ -8,13 +8,14 @@ and leave that record's lead untouched.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.errors import LeadAttributeBad
 from leadsync.model import (
+    Activity,
     ForeignSysType,
     Lead,
     LeadInput,
@@ -88,6 +89,10 @@ class SyncBatchResult:
     changes: list[FieldChange] = field(default_factory=list)
 
 
+#: More work in a sync's write: (the write, its time, the sync's result) -> activities.
+AlsoInWrite = Callable[[LeadWriter, datetime, SyncBatchResult], list[Activity]]
+
+
 @dataclass(slots=True)
 class _Prepared:
     """A record after validation: what it asks for, in typed form."""
@@ -135,7 +140,11 @@ def sync_leads(
     options: SyncOptions,
     *,
     clock: Clock = SYSTEM_CLOCK,
+    also: AlsoInWrite | None = None,
 ) -> SyncBatchResult:
+    """``also``, when given, runs in the same write once the records are resolved (a bulk
+    import adds the leads to its list and records its progress there); the activities it
+    returns are recorded with the sync's."""
     prepared = _prepare_all(catalogue, records, options)
     # Everything that needs no database is done before the write lock, which serialises
     # every writer.
@@ -153,6 +162,8 @@ def sync_leads(
         )
         history = new_lead_activities(created, at)
         history += change_activities(catalogue, result.changes, at)
+        if also is not None:
+            history += also(tx, at, result)
         tx.record_activities(history)
         return result
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadsync.model import Activity, FieldDef
+from leadsync.model import FieldDef
 from leadsync.operations import rest_activities as acts
 from leadsync.operations.activities import ActivityKind
-from leadsync.operations.rest_leads import batch_size, iso
+from leadsync.operations.rest_leads import batch_size
 from leadsync.rest.routes import Reply, RestCall, endpoint
 
 
@@ -37,38 +37,6 @@ def _page(page: acts.ActivityPage, rows: list[dict[str, Any]]) -> Reply:
     return reply
 
 
-def _activity(activity: Activity, labels: dict[str, FieldDef] | None = None) -> dict[str, Any]:
-    kind = acts.type_of(activity)
-    row: dict[str, Any] = {
-        "id": activity.id,
-        "marketoGUID": str(activity.id),
-        "leadId": activity.lead_id,
-        "activityDate": iso(activity.created_at),
-        "activityTypeId": kind.id,
-    }
-    primary_id: int | None = None
-    primary_value: str | None = None
-    if kind.primary is not None:
-        name = kind.primary[0]
-        if name == "Attribute Name":
-            label = activity.asset_name or ""
-            fdef = (labels or {}).get(label)
-            primary_id = fdef.field_id if fdef is not None and fdef.field_id else None
-            primary_value = label
-        elif name == "List ID":
-            text = acts.attribute(activity, "List ID")
-            primary_id = int(text) if text and text.isdigit() else None
-            primary_value = activity.asset_name
-        else:
-            primary_id = activity.lead_id
-    if primary_id is not None:
-        row["primaryAttributeValueId"] = primary_id
-    if primary_value is not None:
-        row["primaryAttributeValue"] = primary_value
-    row["attributes"] = [{"name": n, "value": v} for n, v in acts.attributes_of(activity)]
-    return row
-
-
 @endpoint("GET", "/rest/v1/activities.json")
 def activities(call: RestCall) -> Reply:
     request = call.request
@@ -81,7 +49,7 @@ def activities(call: RestCall) -> Reply:
         request.param("listId"),
         batch_size(request.param("batchSize")),
     )
-    return _page(page, [_activity(a, labels) for a in page.activities])
+    return _page(page, [acts.activity_record(a, labels) for a in page.activities])
 
 
 def _labels(call: RestCall) -> dict[str, FieldDef]:
@@ -102,7 +70,7 @@ def lead_changes(call: RestCall) -> Reply:
     )
     rows = []
     for activity in page.activities:
-        row = _activity(activity, wanted)
+        row = acts.activity_record(activity, wanted)
         if activity.type == ActivityKind.CHANGE_DATA_VALUE:
             fdef = wanted[activity.asset_name or ""]
             row["fields"] = [
@@ -126,4 +94,4 @@ def deleted_leads(call: RestCall) -> Reply:
     page = acts.deleted_leads(
         call.store, request.param("nextPageToken"), batch_size(request.param("batchSize"))
     )
-    return _page(page, [_activity(a) for a in page.activities])
+    return _page(page, [acts.activity_record(a) for a in page.activities])

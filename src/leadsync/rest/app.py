@@ -50,11 +50,19 @@ from leadsync.rest.limits import (
     rest_limits,
 )
 from leadsync.rest.request import RestRequest
-from leadsync.rest.routes import Handler, RestCall, Router, not_found_message, operation_name
+from leadsync.rest.routes import (
+    Handler,
+    RawReply,
+    Reply,
+    RestCall,
+    Router,
+    not_found_message,
+    operation_name,
+)
 from leadsync.rest.wire import (
     JSON_TYPE,
-    MAX_BODY_BYTES,
     MAX_URI_BYTES,
+    body_limit,
     error_body,
     remove_dot_segments,
     request_id,
@@ -78,7 +86,10 @@ _LOGGED_PATH_CHARS = 256
 #: Responses shorter than this go uncompressed even when the client accepts gzip.
 _GZIP_MIN_BYTES = 1024
 
-Response = tuple[int, dict[str, str], bytes]
+Answer = tuple[int, dict[str, str], bytes]
+Response = Answer | RawReply
+#: Bytes of a file answer read and sent at a time.
+_FILE_CHUNK = 256 * 1024
 #: What the guard refuses a call with; REST answers them as 607, 606 and 615.
 LIMIT_ERRORS = (RequestLimitExceeded, RateLimitExceeded, ConcurrencyLimitExceeded)
 
@@ -127,7 +138,7 @@ class RestService:
     def process(self, request: RestRequest) -> Response:
         """The whole call in one step (when no limit may refuse calls)."""
         opened = self.open(request)
-        return opened if isinstance(opened, tuple) else self.run(opened)
+        return self.run(opened) if isinstance(opened, OpenCall) else opened
 
     def open(self, request: RestRequest) -> Response | OpenCall:
         """Route, authenticate and admit a call: its answer when it ends there, or the call
@@ -193,18 +204,21 @@ class RestService:
         self,
         opened: OpenCall,
         *,
-        reply: dict[str, object] | None = None,
+        reply: Reply | RawReply | None = None,
         error: Exception | None = None,
     ) -> Response:
         """The call's response; and the one place it is counted: usage (with the error code
-        answered), log line, metrics and calls history."""
+        answered), log line, metrics and calls history. A file answer (``RawReply``) is sent
+        as it is, and counted as a call with no records."""
         request = opened.request
-        found = figures(reply) if reply is not None else None
+        raw = reply if isinstance(reply, RawReply) else None
+        envelope = None if reply is None else {} if isinstance(reply, RawReply) else reply
+        found = figures(envelope) if envelope is not None else None
         error_id = ""
         refused_by_limit = isinstance(error, LIMIT_ERRORS)
         database_error = error is not None and is_database_error(error)
         if error is None:
-            body = success_body(opened.rid, reply or {})
+            body = success_body(opened.rid, envelope or {})
         else:
             if isinstance(error, LIMIT_ERRORS):
                 error = refusal(error, self.limits)
@@ -247,6 +261,8 @@ class RestService:
             ),
             self.history,
         )
+        if raw is not None and error is None:
+            return raw
         return 200, {"Content-Type": JSON_TYPE}, body
 
     def refused_early(self, method: str, path: str, code: int, message: str) -> None:
@@ -342,7 +358,7 @@ class RestApi:
         assert self._admission is not None
         service = self.service
         opened = await anyio.to_thread.run_sync(service.open, request, limiter=self._admission)
-        if isinstance(opened, tuple):
+        if not isinstance(opened, OpenCall):
             return opened
         try:
             return await anyio.to_thread.run_sync(service.run, opened, limiter=self._limiter)
@@ -361,7 +377,8 @@ class RestApi:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            body = await read_body(Request(scope, receive), MAX_BODY_BYTES, self.budget)
+            limit = body_limit(scope["method"].upper(), scope["path"])
+            body = await read_body(Request(scope, receive), limit, self.budget)
         except BodyTooLarge:
             self.service.refused_early(method, path, 413, "Request Entity Too Large")
             await _plain(send, 413, b"Request Entity Too Large\n")
@@ -381,6 +398,7 @@ class RestApi:
             body=bytes(body),
             content_type=headers.get("content-type", ""),
             authorization=headers.get("authorization"),
+            range_header=headers.get("range"),
         )
         if self._limiter is None or self._admission is None:
             self._limiter = anyio.CapacityLimiter(self.service.threads)
@@ -392,6 +410,9 @@ class RestApi:
             answer = await anyio.to_thread.run_sync(
                 self.service.process, request, limiter=self._limiter
             )
+        if isinstance(answer, RawReply):
+            await _send_raw(send, answer)
+            return
         status, out_headers, out = _encoded(answer, gzip_ok)
         await send(
             {
@@ -406,7 +427,37 @@ class RestApi:
         await send({"type": "http.response.body", "body": out})
 
 
-def _encoded(answer: Response, gzip_ok: bool) -> Response:
+async def _send_raw(send: Send, reply: RawReply) -> None:
+    """A file answer, read from disk in chunks in a worker thread: its memory is bounded
+    whatever the file's size."""
+    length = reply.length if reply.path is not None else len(reply.body)
+    headers = {**reply.headers, "Content-Length": str(length)}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ],
+        }
+    )
+    if reply.path is None:
+        await send({"type": "http.response.body", "body": reply.body})
+        return
+    with open(reply.path, "rb") as stream:
+        await anyio.to_thread.run_sync(stream.seek, reply.offset)
+        left = length
+        while left > 0:
+            chunk = await anyio.to_thread.run_sync(stream.read, min(_FILE_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+    if left > 0 or length == 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _encoded(answer: Answer, gzip_ok: bool) -> Answer:
     status, headers, body = answer
     if gzip_ok and len(body) >= _GZIP_MIN_BYTES:
         body = gzip.compress(body, compresslevel=5)

@@ -22,6 +22,8 @@ class RestRequest:
     body: bytes = b""
     content_type: str = ""
     authorization: str | None = None
+    #: The ``Range`` header (bulk export files).
+    range_header: str | None = None
     method: str = ""
     #: Query parameters, then those of a form body, in order; repeated names kept.
     params: list[tuple[str, str]] = field(default_factory=list)

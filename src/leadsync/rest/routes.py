@@ -16,6 +16,7 @@ from typing import Any
 
 from leadsync.clock import Clock
 from leadsync.config import Settings
+from leadsync.jobs.kinds import JOB_OPERATIONS
 from leadsync.model import AccessToken
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.rest.request import RestRequest
@@ -43,9 +44,22 @@ class RestCall:
         return self._catalogue
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A handler's answer that is not the JSON envelope: a file (bulk failures, export
+    files), sent from ``path`` in chunks (``length`` bytes from ``offset``), or ``body``."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    path: str | None = None
+    offset: int = 0
+    length: int = 0
+
+
 #: What a handler returns: the envelope's keys besides requestId and success.
 Reply = dict[str, Any]
-Handler = Callable[[RestCall], Reply]
+Handler = Callable[[RestCall], Reply | RawReply]
 
 
 @dataclass(slots=True)
@@ -98,6 +112,7 @@ def marketo_endpoints() -> list[MarketoEndpoint]:
 
 def load_routes() -> dict[str, Route]:
     """Every handler module, imported for its registrations."""
+    from leadsync.bulk import exports, imports  # noqa: F401
     from leadsync.rest import activities, leads, lists, stats  # noqa: F401
 
     return ROUTES
@@ -118,7 +133,7 @@ def rest_operations() -> list[str]:
         for route in load_routes().values()
         for handler in route.handlers.values()
     }
-    return sorted(names)
+    return sorted(names | set(JOB_OPERATIONS.values()))
 
 
 class Router:

@@ -19,6 +19,9 @@ from leadsync.errors import RestError
 
 #: Request bodies above this are refused with HTTP 413.
 MAX_BODY_BYTES = 1024 * 1024
+#: A bulk import's body: its file (at most 10 MB, as Marketo) and the multipart around it.
+MAX_IMPORT_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
+IMPORT_PATH = "/bulk/v1/leads.json"
 #: Request URIs (path and query) above this are refused with HTTP 414.
 MAX_URI_BYTES = 8 * 1024
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -26,6 +29,13 @@ JSON_TYPE = "application/json;charset=UTF-8"
 # Marketo's first part is a per-node counter; each process starts its own at a random point
 # so that ids from several workers rarely collide.
 _COUNTER = itertools.count(int.from_bytes(os.urandom(2), "big"))
+
+
+def body_limit(method: str, path: str) -> int:
+    """The largest body a request may send (HTTP 413 above it)."""
+    if method == "POST" and remove_dot_segments(path) == IMPORT_PATH:
+        return MAX_IMPORT_BODY_BYTES
+    return MAX_BODY_BYTES
 
 
 def request_id() -> str:

@@ -72,6 +72,7 @@ def load_handlers() -> dict[str, Handler]:
     from leadsync.soap import (  # noqa: F401
         activities,
         describe,
+        imports,
         leads,
         lists,
         merge,

@@ -34,12 +34,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from leadsync.errors import StoreError, StoreUnavailable
 from leadsync.model import Activity, ApiUser, FieldDef, Lead, StaticList
 from leadsync.store.calls import CallStore
 from leadsync.store.control import FaultStore, LimitStore
+from leadsync.store.jobs import JobStore
 from leadsync.store.services import ServiceStore
 
 if TYPE_CHECKING:
@@ -245,6 +246,13 @@ class LeadWriter(LeadReader):
         """Delete the losers, hand their history and list memberships to the winner, then
         store ``winner`` as given (it may take over a loser's unique keys)."""
 
+    @abc.abstractmethod
+    def save_job_state(
+        self, job_id: int, owner: str, state: dict[str, Any], lease_until: datetime
+    ) -> bool:
+        """Record a bulk job's progress in this write and extend its lease (store/jobs.py);
+        False when the job is no longer running under ``owner`` (the caller rolls back)."""
+
 
 class Store(abc.ABC):
     """A lead database. Chosen by URL in ``leadsync.store.open_store``."""
@@ -313,6 +321,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def calls(self) -> CallStore:
         """The calls history (store/calls.py)."""
+
+    @abc.abstractmethod
+    def jobs(self) -> JobStore:
+        """Bulk jobs and their queue (store/jobs.py)."""
 
     @abc.abstractmethod
     def console(self) -> ConsoleStore:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeAlias
 
 import orjson
@@ -44,6 +45,7 @@ from leadsync.store.base import (
 from leadsync.store.calls import CallStore
 from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
+from leadsync.store.jobs import JobStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.postgres_calls import PostgresCalls
 from leadsync.store.postgres_console import PostgresConsole
@@ -57,6 +59,7 @@ from leadsync.store.postgres_lead_api import (
 )
 from leadsync.store.postgres_services import PostgresServices
 from leadsync.store.services import ServiceStore
+from leadsync.store.sql_jobs import QUEUE_LOCK_KEY, SqlJobs, save_job_state, us
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
@@ -252,6 +255,11 @@ class _PgReader(LeadApiReads, LeadReader):
 
 class _PgWriter(LeadApiWrites, _PgReader, LeadWriter):
     lock = _ROW_LOCK
+
+    def save_job_state(
+        self, job_id: int, owner: str, state: dict[str, Any], lease_until: datetime
+    ) -> bool:
+        return save_job_state(self.conn, "%s", job_id, owner, state, us(lease_until))
 
     def lock_keys(
         self, email_keys: Iterable[str], foreign_ids: Iterable[str], cookies: Iterable[str] = ()
@@ -539,6 +547,14 @@ class PostgresStore(Store):
 
     def services(self) -> ServiceStore:
         return PostgresServices(self)
+
+    def jobs(self) -> JobStore:
+        return SqlJobs(
+            partial(self._transaction, _WRITE_BEGIN),
+            self._fetch,
+            marker="%s",
+            serialise=f"SELECT pg_advisory_xact_lock({QUEUE_LOCK_KEY})",
+        )
 
     def console(self) -> ConsoleStore:
         return PostgresConsole(self)

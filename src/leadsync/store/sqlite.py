@@ -38,8 +38,10 @@ from leadsync.store.base import (
 from leadsync.store.calls import CallStore
 from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
+from leadsync.store.jobs import JobStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.services import ServiceStore
+from leadsync.store.sql_jobs import SqlJobs, save_job_state
 from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_console import SQLiteConsole
@@ -203,6 +205,11 @@ class _SQLiteReader(LeadApiReads, LeadReader):
 
 
 class _SQLiteWriter(LeadApiWrites, _SQLiteReader, LeadWriter):
+    def save_job_state(
+        self, job_id: int, owner: str, state: dict[str, Any], lease_until: datetime
+    ) -> bool:
+        return save_job_state(self.conn, "?", job_id, owner, state, to_us(lease_until))
+
     def lock_keys(
         self, email_keys: Iterable[str], foreign_ids: Iterable[str], cookies: Iterable[str] = ()
     ) -> None:
@@ -491,6 +498,9 @@ class SQLiteStore(Store):
 
     def console(self) -> ConsoleStore:
         return SQLiteConsole(self)
+
+    def jobs(self) -> JobStore:
+        return SqlJobs(self._transaction, self._fetch)
 
     def reset_leads(self) -> int:
         return reset_leads(self)
