@@ -33,7 +33,7 @@ def test_upgrade_keeps_every_lead(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     latest = latest_version("sqlite")
     if latest > 1:
-        applied = ", ".join(str(v) for v in range(2, latest + 1))
+        applied = ", ".join(str(m.version) for m in load_migrations("sqlite")[1:])
         assert done.stdout == f"applied migrations {applied}; schema version {latest}\n"
     else:
         assert done.stdout == "schema version 1: up to date\n"

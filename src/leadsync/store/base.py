@@ -43,6 +43,7 @@ from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.services import ServiceStore
 
 if TYPE_CHECKING:
+    from leadsync.store.bridge import BridgeStore
     from leadsync.store.console import ConsoleStore
 
 T = TypeVar("T")
@@ -317,6 +318,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def console(self) -> ConsoleStore:
         """The web console's users and reads (store/console.py)."""
+
+    @abc.abstractmethod
+    def bridge(self) -> BridgeStore:
+        """Bridge mode's upstream token and journal (store/bridge.py)."""
 
     @abc.abstractmethod
     def reset_leads(self) -> int:

@@ -35,11 +35,13 @@ from leadsync.store.base import (
     field_text,
     iter_chunks,
 )
+from leadsync.store.bridge import BridgeStore
 from leadsync.store.calls import CallStore
 from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.services import ServiceStore
+from leadsync.store.sqlite_bridge import SQLiteBridge
 from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_console import SQLiteConsole
@@ -491,6 +493,9 @@ class SQLiteStore(Store):
 
     def console(self) -> ConsoleStore:
         return SQLiteConsole(self)
+
+    def bridge(self) -> BridgeStore:
+        return SQLiteBridge(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)
