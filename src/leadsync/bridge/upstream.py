@@ -95,7 +95,9 @@ def unreachable(what: str) -> InternalError:
     """20011 with an error id, the cause logged under it."""
     error_id = uuid.uuid4().hex[:12]
     log.error("error id=%s upstream: %s", error_id, what)
-    return InternalError(f"Internal Error: the upstream is unavailable, error id {error_id}")
+    return InternalError(
+        f"Internal Error: the upstream is unavailable ({what}), error id {error_id}"
+    )
 
 
 def tls_verify(settings: Settings) -> bool | str:
@@ -241,7 +243,7 @@ class Upstream:
                 continue
             finally:
                 self.budget.give_back(slot)
-            if response.status_code >= 500 or response.status_code == 502:
+            if response.status_code >= 500:
                 last = f"{method} {path}: HTTP {response.status_code}"
                 _note(code=str(response.status_code))
                 if write and response.status_code != 503:
