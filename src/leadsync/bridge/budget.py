@@ -35,6 +35,8 @@ from leadsync.store.control import (
 
 #: The subject upstream calls are counted under (an API user no one can sign as).
 UPSTREAM_SUBJECT = "@upstream"
+#: Added to the rate window (see ``budget_limits``).
+WINDOW_MARGIN_MS = 200
 #: How often a call waiting for a concurrency slot looks again (jittered).
 _SLOT_POLL_S = 0.05
 
@@ -46,7 +48,9 @@ def budget_limits(settings: Settings) -> LimitValues:
     return LimitValues(
         daily_quota=settings.upstream_daily_quota,
         rate_calls=calls,
-        rate_window_ms=window or 20_000,
+        # The upstream counts a call when it arrives, a little after the bridge counted it,
+        # and not every call travels as fast: a margin keeps its window from seeing one more.
+        rate_window_ms=(window or 20_000) + WINDOW_MARGIN_MS,
         concurrency=settings.upstream_concurrency,
     )
 
