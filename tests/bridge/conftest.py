@@ -8,6 +8,7 @@ The upstream has a custom string field ``foreignId``: the bridge's foreign-id fi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from inprocess import AppServer, serving_app
 from leadsync.model import FieldDef, FieldType
 from leadsync.store import open_store
 from leadsync.testing import LeadsyncServer, start_server
+from support import Server, running_server
 
 FOREIGN_FIELD = "foreignId"
 
@@ -58,3 +60,24 @@ def bridge(upstream: LeadsyncServer, tmp_path: Path) -> Iterator[AppServer]:
     """The bridge on a new SQLite file; ``bridge.database_url`` is the bridge's own."""
     with serving_app(tmp_path, **bridge_settings(upstream)) as app:
         yield app
+
+
+def on_upstream(endpoint: Any, upstream: LeadsyncServer) -> Any:
+    """``endpoint`` with the upstream's database as its ``database_url``: tests written for
+    a local server read what the bridge wrote where it went."""
+    return dataclasses.replace(endpoint, database_url=upstream.database_url)
+
+
+@pytest.fixture(scope="module")
+def bridge_process(
+    upstream_server: LeadsyncServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A real ``leadsync serve --upstream`` process, for real SOAP clients."""
+    flags = [
+        *("--upstream", upstream_server.base_url),
+        *("--upstream-client-id", upstream_server.client_id),
+        *("--upstream-client-secret", upstream_server.client_secret),
+        *("--foreign-id-field", FOREIGN_FIELD),
+    ]
+    with running_server(tmp_path_factory.mktemp("bridge"), *flags) as srv:
+        yield on_upstream(srv, upstream_server)

@@ -9,7 +9,8 @@ joins the group of its strongest key:
 - ``ForeignSysPersonId``: ``createOrUpdate`` on the custom field ``upstream_foreign_id_field``
   (Adobe's advice); without that setting the record fails, saying so;
 - ``Email``: ``createOrUpdate`` on ``email``;
-- ``dedupEnabled=false``: every record ``createDuplicate``.
+- ``Email`` with ``dedupEnabled=false``: ``createDuplicate`` (as locally, the flag concerns
+  records keyed by email alone).
 
 Groups go upstream one after the other in the order of their first record, each in calls of
 at most 300 records and 1 MB, so records with the same key never race. Each record gets one
@@ -19,6 +20,7 @@ syncStatus, in input order.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +34,7 @@ from leadsync.operations.sync import PreparedRecord, SyncAction, SyncOptions, pr
 from leadsync.soap.handlers import CallContext, CallOutcome
 from leadsync.soap.leads import read_sync_request, sync_answer
 
+log = logging.getLogger("leadsync.bridge")
 MAX_RECORDS = 300
 #: Marketo refuses bodies over 1 MB; a margin for the envelope around the records.
 MAX_BODY_BYTES = 1024 * 1024 - 1024
@@ -86,8 +89,6 @@ def _group_key(
     item: PreparedRecord, dedup: bool, foreign_field: str, rest: dict[str, Any]
 ) -> tuple[tuple[str, str], str | None]:
     record = item.record
-    if not dedup:
-        return (SyncAction.CREATE_DUPLICATE.value, ""), None
     if record.id is not None:
         rest["id"] = record.id
         if record.foreign_sys_person_id and foreign_field:
@@ -101,10 +102,14 @@ def _group_key(
                 " holds it"
             )
         rest[foreign_field] = record.foreign_sys_person_id
-        if item.key_email is not None and not item.email_attr[0]:
-            rest.setdefault("email", item.key_email)
+        if not item.email_attr[0]:
+            # The top-level Email is a key here: written on a new lead only (``_send``).
+            rest.pop("email", None)
         return (SyncAction.CREATE_OR_UPDATE.value, foreign_field), None
     rest["email"] = item.key_email
+    if not dedup:
+        # As locally, dedupEnabled=false concerns records keyed by email alone.
+        return (SyncAction.CREATE_DUPLICATE.value, ""), None
     return (SyncAction.CREATE_OR_UPDATE.value, "email"), None
 
 
@@ -166,9 +171,7 @@ def _send(
 
     def fail(message: str) -> None:
         for position, _ in chunk:
-            statuses[position] = RecordStatus(
-                prepared[position].record.id or 0, SyncOutcome.FAILED, message
-            )
+            statuses[position] = RecordStatus(0, SyncOutcome.FAILED, message)
 
     try:
         try:
@@ -196,13 +199,30 @@ def _send(
     if not isinstance(results, list) or len(results) != len(chunk):
         fail("20011 the upstream answered a different number of results")
         return
-    for (position, _), result in zip(chunk, results, strict=True):
-        statuses[position] = _status(result, prepared[position], fields)
+    new_emails: list[dict[str, Any]] = []
+    for (position, rest), result in zip(chunk, results, strict=True):
+        status = _status(result, prepared[position], fields)
+        statuses[position] = status
+        key_email = prepared[position].key_email
+        if status.status is SyncOutcome.CREATED and key_email and "email" not in rest:
+            new_emails.append({"id": status.lead_id, "email": key_email})
+    if new_emails:
+        # Matched by ForeignSysPersonId, the top-level Email is only a key; a lead that was
+        # created gets it, as locally.
+        try:
+            upstream.call(
+                "POST",
+                "/rest/v1/leads.json",
+                body={"action": "updateOnly", "lookupField": "id", "input": new_emails},
+                write=True,
+            )
+        except (MarketoError, UpstreamError, OutcomeUnknown) as error:
+            log.error("could not set the email of leads created by foreign id: %s", error)
 
 
 def _status(result: Any, item: PreparedRecord, fields: UpstreamFields) -> RecordStatus:
     if not isinstance(result, dict):
-        return RecordStatus(item.record.id or 0, SyncOutcome.FAILED, "20011 unreadable result")
+        return RecordStatus(0, SyncOutcome.FAILED, "20011 unreadable result")
     state = result.get("status")
     lead_id = result.get("id")
     if state in ("created", "updated") and isinstance(lead_id, int):
@@ -217,9 +237,7 @@ def _status(result: Any, item: PreparedRecord, fields: UpstreamFields) -> Record
             if code == "1006":
                 fields.forget()
             parts.append(f"{code} {reason.get('message', '')}".strip())
-    return RecordStatus(
-        item.record.id or 0, SyncOutcome.FAILED, "; ".join(parts) or f"upstream status {state}"
-    )
+    return RecordStatus(0, SyncOutcome.FAILED, "; ".join(parts) or f"upstream status {state}")
 
 
 def _describe(error: Exception) -> str:
