@@ -68,7 +68,7 @@ def on_upstream(endpoint: Any, upstream: LeadsyncServer) -> Any:
     return dataclasses.replace(endpoint, database_url=upstream.database_url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bridge_process(
     upstream_server: LeadsyncServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:

@@ -4,14 +4,10 @@ second run gives UPDATED."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from conftest import FOREIGN_FIELD, on_upstream
 from leadsync.testing import LeadsyncServer
-from support import Server, running_server
+from support import Server
 from wire.conftest import php  # noqa: F401
 from wire.test_php_sample import (  # noqa: F401
     test_php_sample_creates_then_updates_the_two_leads,
@@ -19,10 +15,6 @@ from wire.test_php_sample import (  # noqa: F401
 
 
 @pytest.fixture
-def fresh_server(upstream: LeadsyncServer, tmp_path: Path) -> Iterator[Server]:
-    flags = [
-        *("--upstream", upstream.base_url, "--upstream-client-id", upstream.client_id),
-        *("--upstream-client-secret", upstream.client_secret, "--foreign-id-field", FOREIGN_FIELD),
-    ]
-    with running_server(tmp_path, *flags) as srv:
-        yield on_upstream(srv, upstream)
+def fresh_server(upstream: LeadsyncServer, bridge_process: Server) -> Server:
+    """The bridge, its upstream emptied."""
+    return bridge_process
