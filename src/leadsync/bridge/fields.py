@@ -41,6 +41,10 @@ def catalogue_from_describe(rows: list[object]) -> UpstreamCatalogue:
         if not isinstance(soap, dict) or not isinstance(soap.get("name"), str):
             continue
         name: str = soap["name"]
+        if str(row.get("dataType", "")).lower() == "reference":
+            # The partition: REST sets it with partitionName, never as a field; the local
+            # catalogue has no such field either.
+            continue
         if (
             isinstance(rest, dict)
             and isinstance(rest.get("name"), str)

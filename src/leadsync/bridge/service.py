@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from leadsync.bridge import reads
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -34,8 +35,22 @@ def _sync_multiple(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _get_lead(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return reads.get_lead(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
+def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return reads.describe_mobject(ctx, bridge.fields)
+
+
 #: The operations the bridge forwards; the others are 20019 in bridge mode.
-BRIDGED: dict[str, BridgedHandler] = {"syncMultipleLeads": _sync_multiple}
+BRIDGED: dict[str, BridgedHandler] = {
+    "syncMultipleLeads": _sync_multiple,
+    "getLead": _get_lead,
+    "describeMObject": _describe,
+}
 
 
 class Bridge:

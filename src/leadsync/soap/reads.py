@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
+from leadsync.model import Lead
 from leadsync.operations import reads
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
@@ -23,8 +26,13 @@ from leadsync.soap.writer import success
 def get_lead(ctx: CallContext) -> CallOutcome:
     key = lead_key(ctx.request.params)
     leads = reads.get_lead(ctx.store, key)
-    encoder = LeadEncoder(FieldCatalogue(ctx.store.custom_fields()))
-    body = f"<result><count>{len(leads)}</count>{encoder.encode_list(leads)}</result>"
+    return get_lead_answer(leads, FieldCatalogue(ctx.store.custom_fields()))
+
+
+def get_lead_answer(leads: Sequence[Lead], catalogue: FieldCatalogue) -> CallOutcome:
+    """The getLead response for ``leads`` (the bridge answers through it too)."""
+    encoder = LeadEncoder(catalogue)
+    body = f"<result><count>{len(leads)}</count>{encoder.encode_list(list(leads))}</result>"
     return CallOutcome(success("getLead", body), records=len(leads))
 
 
