@@ -89,6 +89,9 @@ class Budget:
         """A slot for one upstream call, waiting for it until ``deadline`` (the clock's
         monotonic time); raises 20015 when the daily quota is spent, 20023 or 20024 when the
         wait would pass the deadline."""
+        if not self.values.any:
+            # No budget at all (an upstream that sets no limits): nothing to count.
+            return Slot(0, None)
         while True:
             now_ms = int(self._clock.now().timestamp() * 1000)
             day = self._days.day(now_ms / 1000)
@@ -121,6 +124,8 @@ class Budget:
 
     def give_back(self, slot: Slot) -> None:
         """The call is over: count it and free its concurrency slot."""
+        if not slot.day:
+            return
         self._limits.count_usage(UsageCount(UPSTREAM_SUBJECT, slot.day, 1), release=slot.lease_id)
 
     def _exhausted(self, code: int) -> Exception:

@@ -26,6 +26,8 @@ class UpstreamCatalogue:
     rest_names: dict[str, str]
     #: How many fields the upstream described.
     count: int
+    #: Catalogue field name (as the sync's values are keyed) -> REST name.
+    by_field: dict[str, str]
 
     def rest_name(self, soap_name: str) -> str | None:
         return self.rest_names.get(soap_name.casefold())
@@ -63,7 +65,13 @@ def catalogue_from_describe(rows: list[object]) -> UpstreamCatalogue:
                 rest_name=rest_names.get(name.casefold(), ""),
             )
         )
-    return UpstreamCatalogue(FieldCatalogue(custom), rest_names, len(rows))
+    catalogue = FieldCatalogue(custom)
+    by_field = {
+        f.name: rest_names[f.name.casefold()]
+        for f in catalogue.fields.values()
+        if f.name.casefold() in rest_names
+    }
+    return UpstreamCatalogue(catalogue, rest_names, len(rows), by_field)
 
 
 class UpstreamFields:

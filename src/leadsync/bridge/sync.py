@@ -117,11 +117,12 @@ def _rest_record(
     item: PreparedRecord, known: UpstreamCatalogue
 ) -> tuple[dict[str, Any], str | None]:
     rest: dict[str, Any] = {}
+    by_field = known.by_field
     for name, value in item.values.items():
-        rest_name = known.rest_name(name)
+        rest_name = by_field.get(name) or known.rest_name(name)
         if rest_name is None:
             return rest, f"field {name} cannot be written through the upstream's REST API"
-        rest[rest_name] = _json_value(value)
+        rest[rest_name] = value if value is None or type(value) is str else _json_value(value)
     if item.email_attr[0]:
         rest["email"] = item.email_attr[1]
     elif item.record.id is None and item.key_email is not None:
@@ -141,19 +142,29 @@ def _json_value(value: Value) -> Any:
 def _chunks(
     items: list[tuple[int, dict[str, Any]]],
 ) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Runs of at most MAX_RECORDS records and MAX_BODY_BYTES of JSON, in order."""
+    runs = [items[i : i + MAX_RECORDS] for i in range(0, len(items), MAX_RECORDS)]
     chunks: list[list[tuple[int, dict[str, Any]]]] = []
-    current: list[tuple[int, dict[str, Any]]] = []
-    size = 0
-    for item in items:
-        item_size = len(json.dumps(item[1], separators=(",", ":")).encode()) + 1
-        if current and (len(current) >= MAX_RECORDS or size + item_size > MAX_BODY_BYTES):
+    for run in runs:
+        if len(_encode([rest for _, rest in run])) <= MAX_BODY_BYTES:
+            chunks.append(run)
+            continue
+        current: list[tuple[int, dict[str, Any]]] = []
+        size = 0
+        for item in run:
+            item_size = len(_encode(item[1])) + 1
+            if current and size + item_size > MAX_BODY_BYTES:
+                chunks.append(current)
+                current, size = [], 0
+            current.append(item)
+            size += item_size
+        if current:
             chunks.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += item_size
-    if current:
-        chunks.append(current)
     return chunks
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _send(
