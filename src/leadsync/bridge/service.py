@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from leadsync.bridge import reads
+from leadsync.bridge import reads, sync_lead
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -41,6 +41,12 @@ def _get_lead(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _sync_lead(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return sync_lead.sync_lead(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -48,6 +54,7 @@ def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
 #: The operations the bridge forwards; the others are 20019 in bridge mode.
 BRIDGED: dict[str, BridgedHandler] = {
     "syncMultipleLeads": _sync_multiple,
+    "syncLead": _sync_lead,
     "getLead": _get_lead,
     "describeMObject": _describe,
 }

@@ -58,15 +58,27 @@ def sync_multiple_leads(
         # Maybe a field added upstream since the describe was read.
         known = fields.refresh()
         options, prepared = _validated(ctx, known)
+    return sync_answer(forward(upstream, fields, known, prepared, options, foreign_field))
+
+
+def forward(
+    upstream: Upstream,
+    fields: UpstreamFields,
+    known: UpstreamCatalogue,
+    prepared: list[PreparedRecord],
+    options: SyncOptions,
+    foreign_field: str,
+) -> list[RecordStatus]:
+    """Validated records through Sync Leads: one status per record, in order."""
     statuses: list[RecordStatus | None] = [None] * len(prepared)
     groups: dict[tuple[str, str], Group] = {}
     for position, item in enumerate(prepared):
         if item.error is not None:
             statuses[position] = RecordStatus(item.record.id or 0, SyncOutcome.FAILED, item.error)
             continue
-        rest, problem = _rest_record(item, known)
+        rest, problem = _rest_record(item, known, options.write_key_email)
         if problem is None:
-            key, problem = _group_key(item, options.dedup, foreign_field, rest)
+            key, problem = _group_key(item, options, foreign_field, rest)
         if problem is not None:
             statuses[position] = RecordStatus(item.record.id or 0, SyncOutcome.FAILED, problem)
             continue
@@ -75,7 +87,7 @@ def sync_multiple_leads(
     for group in groups.values():
         for chunk in _chunks(group.items):
             _send(upstream, fields, group, chunk, prepared, statuses, first_sent)
-    return sync_answer([s for s in statuses if s is not None])
+    return [s for s in statuses if s is not None]
 
 
 def _validated(
@@ -86,7 +98,7 @@ def _validated(
 
 
 def _group_key(
-    item: PreparedRecord, dedup: bool, foreign_field: str, rest: dict[str, Any]
+    item: PreparedRecord, options: SyncOptions, foreign_field: str, rest: dict[str, Any]
 ) -> tuple[tuple[str, str], str | None]:
     record = item.record
     if record.id is not None:
@@ -102,19 +114,19 @@ def _group_key(
                 " holds it"
             )
         rest[foreign_field] = record.foreign_sys_person_id
-        if not item.email_attr[0]:
+        if not item.email_attr[0] and not options.write_key_email:
             # The top-level Email is a key here: written on a new lead only (``_send``).
             rest.pop("email", None)
         return (SyncAction.CREATE_OR_UPDATE.value, foreign_field), None
     rest["email"] = item.key_email
-    if not dedup:
+    if not options.dedup:
         # As locally, dedupEnabled=false concerns records keyed by email alone.
         return (SyncAction.CREATE_DUPLICATE.value, ""), None
     return (SyncAction.CREATE_OR_UPDATE.value, "email"), None
 
 
 def _rest_record(
-    item: PreparedRecord, known: UpstreamCatalogue
+    item: PreparedRecord, known: UpstreamCatalogue, write_key_email: bool
 ) -> tuple[dict[str, Any], str | None]:
     rest: dict[str, Any] = {}
     by_field = known.by_field
@@ -125,7 +137,7 @@ def _rest_record(
         rest[rest_name] = value if value is None or type(value) is str else _json_value(value)
     if item.email_attr[0]:
         rest["email"] = item.email_attr[1]
-    elif item.record.id is None and item.key_email is not None:
+    elif item.key_email is not None and (item.record.id is None or write_key_email):
         rest["email"] = item.key_email
     return rest, None
 
