@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from leadsync.bridge import reads, sync_lead
+from leadsync.bridge import lists, reads, sync_lead
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -47,6 +47,10 @@ def _sync_lead(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _list_operation(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return lists.list_operation(ctx, bridge.upstream)
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -56,6 +60,7 @@ BRIDGED: dict[str, BridgedHandler] = {
     "syncMultipleLeads": _sync_multiple,
     "syncLead": _sync_lead,
     "getLead": _get_lead,
+    "listOperation": _list_operation,
     "describeMObject": _describe,
 }
 

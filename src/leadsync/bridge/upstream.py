@@ -199,7 +199,7 @@ class Upstream:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: dict[str, str] | list[tuple[str, str | int | float | bool | None]] | None = None,
         form: Mapping[str, str] | None = None,
         body: Any = None,
         write: bool = False,
