@@ -12,11 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from leadsync.bridge import lists, reads, sync_lead
+from leadsync.bridge import lists, merge, reads, sync_lead
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
-from leadsync.bridge.upstream import CURRENT_TRACE, Trace, Upstream
+from leadsync.bridge.upstream import CURRENT_TRACE, Trace, Upstream, UpstreamError, soap_error
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import MarketoError
@@ -51,6 +51,12 @@ def _list_operation(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return lists.list_operation(ctx, bridge.upstream)
 
 
+def _merge(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return merge.merge_leads(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -61,6 +67,7 @@ BRIDGED: dict[str, BridgedHandler] = {
     "syncLead": _sync_lead,
     "getLead": _get_lead,
     "listOperation": _list_operation,
+    "mergeLeads": _merge,
     "describeMObject": _describe,
 }
 
@@ -95,7 +102,10 @@ class Bridge:
         fault: int | None = None
         error_id = ""
         try:
-            outcome = handler(self, ctx)
+            try:
+                outcome = handler(self, ctx)
+            except UpstreamError as refused:
+                raise soap_error(refused) from None
             return outcome
         except MarketoError as error:
             fault = error.code

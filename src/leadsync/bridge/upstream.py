@@ -32,11 +32,20 @@ from leadsync.bridge.budget import Budget, wait_deadline
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import (
+    AccessDenied,
+    BadParameter,
     ConcurrencyLimitExceeded,
     InternalError,
+    LeadAttributeBad,
+    LeadKeyBad,
+    LeadNotFound,
+    ListNotFound,
     MarketoError,
+    ParameterRequired,
     RateLimitExceeded,
     RequestLimitExceeded,
+    RequestNotUnderstood,
+    UnsupportedOperation,
 )
 from leadsync.store.base import Store
 from leadsync.store.bridge import UpstreamToken
@@ -290,6 +299,33 @@ class Upstream:
 
     def _now_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
+
+
+#: Upstream codes no retry helps, as the SOAP faults closest to them (spec §9.5).
+_SOAP_FOR = {
+    "603": AccessDenied,
+    "605": UnsupportedOperation,
+    "610": UnsupportedOperation,
+    "609": RequestNotUnderstood,
+    "612": RequestNotUnderstood,
+    "701": ParameterRequired,
+    "1002": ParameterRequired,
+    "1001": BadParameter,
+    "1003": BadParameter,
+    "1004": LeadNotFound,
+    "1006": LeadAttributeBad,
+    "1011": LeadKeyBad,
+    "1013": ListNotFound,
+}
+
+
+def soap_error(error: UpstreamError) -> MarketoError:
+    """The SOAP fault for an upstream refusal; its code and message are kept in the text."""
+    cls = _SOAP_FOR.get(error.code)
+    text = f"the upstream answered {error.code} {error.message}"
+    if cls is None:
+        return unreachable(text)
+    return cls(f"{cls.short}: {text}")
 
 
 def _exhausted(code: str, message: str) -> MarketoError:
