@@ -66,14 +66,11 @@ def find_leads(
             f"Lead Key Bad: {key.type.value} cannot be looked up in bridge mode: Marketo's REST"
             " API has no filter for a lead owner's email"
         )
-    names = [*_SYSTEM, *sorted(set(known.rest_names.values()) - set(_SYSTEM))]
-    if foreign and foreign not in names:
-        names.append(foreign)
     form = {
         "_method": "GET",
         "filterType": filter_type,
         "filterValues": key.value,
-        "fields": ",".join(names),
+        "fields": ",".join(field_names(known, foreign)),
     }
     leads: list[Lead] = []
     for _ in range(_MAX_PAGES):
@@ -83,11 +80,19 @@ def find_leads(
             if isinstance(row, dict) and isinstance(row.get("id"), int):
                 leads.append(lead_from_rest(row, known, foreign))
         token = answer.get("nextPageToken")
-        if not answer.get("moreResult") or not isinstance(token, str):
+        if not isinstance(token, str) or not token or not rows:
             break
         form = {**form, "nextPageToken": token}
     leads.sort(key=lambda lead: lead.id, reverse=True)
     return leads
+
+
+def field_names(known: UpstreamCatalogue, foreign: str) -> list[str]:
+    """Every REST field a read asks for: a lead's every value."""
+    names = [*_SYSTEM, *sorted(set(known.rest_names.values()) - set(_SYSTEM))]
+    if foreign and foreign not in names:
+        names.append(foreign)
+    return names
 
 
 def lead_from_rest(row: Mapping[str, Any], known: UpstreamCatalogue, foreign: str) -> Lead:

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from leadsync.bridge import lists, merge, reads, sync_lead
+from leadsync.bridge import lists, merge, multiple, reads, sync_lead
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -57,6 +57,12 @@ def _merge(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _get_multiple(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return multiple.get_multiple_leads(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -66,6 +72,7 @@ BRIDGED: dict[str, BridgedHandler] = {
     "syncMultipleLeads": _sync_multiple,
     "syncLead": _sync_lead,
     "getLead": _get_lead,
+    "getMultipleLeads": _get_multiple,
     "listOperation": _list_operation,
     "mergeLeads": _merge,
     "describeMObject": _describe,

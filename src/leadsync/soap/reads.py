@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
@@ -36,8 +37,17 @@ def get_lead_answer(leads: Sequence[Lead], catalogue: FieldCatalogue) -> CallOut
     return CallOutcome(success("getLead", body), records=len(leads))
 
 
-@operation("getMultipleLeads")
-def get_multiple_leads(ctx: CallContext) -> CallOutcome:
+@dataclass(frozen=True, slots=True)
+class MultipleRequest:
+    selector: reads.Selector | None
+    position: str | None
+    batch: int | None
+    include: tuple[str, ...] | None
+    limits: reads.ReadLimits
+
+
+def read_multiple_request(ctx: CallContext) -> MultipleRequest:
+    """A getMultipleLeads request; the bridge reads its calls through this too."""
     params = ctx.request.params
     selector = lead_selector(xml.child(params, "leadSelector"))
     if selector is None:
@@ -51,16 +61,29 @@ def get_multiple_leads(ctx: CallContext) -> CallOutcome:
         max_batch=settings.leads_batch_max,
         max_range_days=settings.max_time_range_days,
     )
-    page = reads.get_multiple_leads(
-        ctx.store,
+    return MultipleRequest(
         selector,
         child_text(params, "streamPosition"),
         int_value(xml.child(params, "batchSize"), "batchSize"),
+        string_items(xml.child(params, "includeAttributes")),
         limits,
     )
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
-    include = reads.attribute_names(catalogue, string_items(xml.child(params, "includeAttributes")))
-    encoder = LeadEncoder(catalogue, include)
+
+
+@operation("getMultipleLeads")
+def get_multiple_leads(ctx: CallContext) -> CallOutcome:
+    request = read_multiple_request(ctx)
+    page = reads.get_multiple_leads(
+        ctx.store, request.selector, request.position, request.batch, request.limits
+    )
+    return multiple_answer(page, FieldCatalogue(ctx.store.custom_fields()), request.include)
+
+
+def multiple_answer(
+    page: reads.LeadPage, catalogue: FieldCatalogue, include_names: tuple[str, ...] | None
+) -> CallOutcome:
+    """The getMultipleLeads response for ``page``."""
+    encoder = LeadEncoder(catalogue, reads.attribute_names(catalogue, include_names))
     body = (
         f"<result><returnCount>{len(page.leads)}</returnCount>"
         f"<remainingCount>{page.remaining}</remainingCount>"
