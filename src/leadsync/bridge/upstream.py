@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from leadsync.bridge.budget import Budget, wait_deadline
+from leadsync.bridge.budget import Budget, Slot, wait_deadline
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import (
@@ -52,6 +52,8 @@ from leadsync.store.bridge import UpstreamToken
 
 log = logging.getLogger("leadsync.bridge")
 
+#: Transport failures that happen before a byte of the request left.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Call-level codes worth sending again after a pause.
 RETRY_CODES = frozenset({"606", "615", "604", "608", "611", "713"})
 TOKEN_CODES = frozenset({"601", "602"})
@@ -175,13 +177,16 @@ class Upstream:
         attempt = 0
         while True:
             try:
-                response = self.http.post(
-                    f"{self.base_url}/identity/oauth/token",
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": settings.upstream_client_id,
-                        "client_secret": settings.upstream_client_secret,
-                    },
+                response = self._send(
+                    self.http.build_request(
+                        "POST",
+                        f"{self.base_url}/identity/oauth/token",
+                        data={
+                            "grant_type": "client_credentials",
+                            "client_id": settings.upstream_client_id,
+                            "client_secret": settings.upstream_client_secret,
+                        },
+                    )
                 )
             except httpx.TransportError as exc:
                 # Identity calls change nothing: always safe to send again.
@@ -197,7 +202,11 @@ class Upstream:
                 expires = int(data.get("expires_in") or 0)
                 return UpstreamToken(data["access_token"], self._now_ms() + expires * 1000)
             # Never the secret: the upstream's own words only.
-            described = data.get("error_description") or data.get("error") or response.text[:200]
+            described = (
+                data.get("error_description")
+                or data.get("error")
+                or response.content[:200].decode(errors="replace")
+            )
             raise unreachable(
                 f"identity refused the client id (HTTP {response.status_code}): {described}"
             )
@@ -228,19 +237,21 @@ class Upstream:
             token = self.token(deadline)
             slot = self.budget.take(deadline)
             try:
-                response = self.http.request(
-                    method,
-                    self.base_url + path,
-                    params=params,
-                    data=form,
-                    content=None if body is None else json.dumps(body, separators=(",", ":")),
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        **({"Content-Type": "application/json"} if body is not None else {}),
-                    },
+                response = self._send(
+                    self.http.build_request(
+                        method,
+                        self.base_url + path,
+                        params=params,
+                        data=form,
+                        content=None if body is None else json.dumps(body, separators=(",", ":")),
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            **({"Content-Type": "application/json"} if body is not None else {}),
+                        },
+                    )
                 )
             except httpx.TransportError as exc:
-                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                sent = not isinstance(exc, _NOT_SENT)
                 last = f"{method} {path}: {type(exc).__name__}: {exc}"
                 if write and sent:
                     _note(code="lost")
@@ -251,7 +262,7 @@ class Upstream:
                 attempt += 1
                 continue
             finally:
-                self.budget.give_back(slot)
+                self._give_back(slot)
             if response.status_code >= 500:
                 last = f"{method} {path}: HTTP {response.status_code}"
                 _note(code=str(response.status_code))
@@ -286,6 +297,28 @@ class Upstream:
                     continue
                 raise _exhausted(code, message)
             raise UpstreamError(code, message)
+
+    def _send(self, request: httpx.Request) -> Answer:
+        """Send ``request``; its answer is read up to MAX_RESPONSE_BYTES, no further."""
+        response = self.http.send(request, stream=True)
+        try:
+            size = 0
+            chunks = []
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise unreachable(f"{request.method} {request.url.path}: answer too large")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return Answer(response.status_code, b"".join(chunks))
+
+    def _give_back(self, slot: Slot) -> None:
+        try:
+            self.budget.give_back(slot)
+        except Exception:
+            # The slot's lease is reaped later; the call's answer must not depend on this.
+            log.exception("could not count an upstream call in the budget")
 
     def _pause(self, attempt: int, deadline: float, *, base: float = _BACKOFF_BASE_S) -> bool:
         """Sleep before attempt ``attempt + 1`` (exponential, full jitter); False when the
@@ -338,11 +371,15 @@ def _exhausted(code: str, message: str) -> MarketoError:
     return unreachable(f"upstream kept answering {code} {message}")
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    if len(response.content) > MAX_RESPONSE_BYTES:
-        raise unreachable(f"answer of {len(response.content)} bytes is too large")
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status_code: int
+    content: bytes
+
+
+def _json(response: Answer) -> dict[str, Any]:
     try:
-        data = response.json()
+        data = json.loads(response.content)
     except ValueError:
         data = None
     if not isinstance(data, dict):
@@ -352,7 +389,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _first_error(data: Mapping[str, Any], response: httpx.Response) -> tuple[str, str]:
+def _first_error(data: Mapping[str, Any], response: Answer) -> tuple[str, str]:
     errors = data.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("code", "")), str(errors[0].get("message", ""))
