@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from leadsync.bridge import lists, merge, multiple, reads, sync_lead
+from leadsync.bridge import activities, lists, merge, multiple, reads, sync_lead
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -63,6 +63,12 @@ def _get_multiple(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _activity(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return activities.get_lead_activity(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -75,6 +81,7 @@ BRIDGED: dict[str, BridgedHandler] = {
     "getMultipleLeads": _get_multiple,
     "listOperation": _list_operation,
     "mergeLeads": _merge,
+    "getLeadActivity": _activity,
     "describeMObject": _describe,
 }
 

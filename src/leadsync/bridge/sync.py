@@ -13,8 +13,8 @@ joins the group of its strongest key:
   records keyed by email alone).
 
 Groups go upstream one after the other in the order of their first record, each in calls of
-at most 300 records and 1 MB, so records of one call with the same key never race. Each record gets one
-syncStatus, in input order.
+at most 300 records and 1 MB, so records of one call with the same key never race. Each
+record gets one syncStatus, in input order.
 """
 
 from __future__ import annotations

@@ -135,6 +135,12 @@ def get_lead_changes(
     return _page(found, total, start)
 
 
+def activity_page(found: list[Activity], total: int, start: StartPosition) -> ActivityPage:
+    """The page ``found`` makes of ``total`` activities from ``start``, as clients read it
+    (the bridge pages its upstream's activities with this)."""
+    return _page(found, total, start)
+
+
 def _page(found: list[Activity], total: int, start: StartPosition) -> ActivityPage:
     offset = f"ID:{found[-1].id}" if found else start.offset
     position = StartPosition(start.latest, start.oldest, start.activity_created, offset)
