@@ -79,3 +79,45 @@ def test_pages_by_offset_and_filters_by_type(bridge: AppServer) -> None:
 def test_an_unknown_lead_is_20103(bridge: AppServer) -> None:
     params = "<leadKey><keyType>EMAIL</keyType><keyValue>none@x.com</keyValue></leadKey>"
     assert fault(bridge.call("getLeadActivity", params)).code == 20103
+
+
+def changes(
+    server: AppServer, selector: str = "", *, offset: str = "", batch: int = 100
+) -> etree._Element:
+    start = (
+        f"<startPosition><offset>{offset}</offset></startPosition>"
+        if offset
+        else "<startPosition><oldestCreatedAt>2000-01-01T00:00:00Z</oldestCreatedAt>"
+        "</startPosition>"
+    )
+    response = server.call("getLeadChanges", f"{start}{selector}<batchSize>{batch}</batchSize>")
+    assert response.status_code == 200, response.text
+    return etree.fromstring(response.content)
+
+
+def _change_types(root: etree._Element) -> list[str | None]:
+    return [r.findtext("activityType") for r in root.iter("leadChangeRecord")]
+
+
+def test_lead_changes_oldest_first_as_locally(bridge: AppServer, tmp_path: Path) -> None:
+    _history(bridge)
+    (tmp_path / "local").mkdir()
+    with serving_app(tmp_path / "local") as local:
+        _history(local)
+        expected = _change_types(changes(local))
+    got = changes(bridge)
+    assert _change_types(got) == expected
+    first = changes(bridge, batch=1)
+    offset = first.findtext(".//newStartPosition/offset") or ""
+    assert _change_types(changes(bridge, offset=offset)) == expected[1:]
+
+
+def test_lead_changes_of_some_leads(bridge: AppServer) -> None:
+    _history(bridge)
+    statuses(bridge.call("syncMultipleLeads", sync_params([lead_record("other@x.com")])))
+    selector = (
+        '<leadSelector xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xsi:type="ns1:LeadKeySelector"><keyType>EMAIL</keyType>'
+        "<keyValues><stringItem>other@x.com</stringItem></keyValues></leadSelector>"
+    )
+    assert _change_types(changes(bridge, selector)) == ["New Lead"]

@@ -74,7 +74,7 @@ def _list_page(
         list_id = positions.to_int(list_text)
     else:
         assert isinstance(selector, reads.ListSelector)
-        list_id = _resolve(upstream, selector)
+        list_id = resolve_list(upstream, selector)
     params = {
         "fields": ",".join(field_names(known, foreign)),
         "batchSize": str(min(size, MAX_PAGE)),
@@ -99,7 +99,8 @@ def _list_page(
     )
 
 
-def _resolve(upstream: Upstream, selector: reads.ListSelector) -> int:
+def resolve_list(upstream: Upstream, selector: reads.ListSelector) -> int:
+    """The upstream id of the list a StaticListSelector names (20111 when none)."""
     name = (selector.name or "").strip() or None
     if selector.list_id is None and name is None:
         raise ParameterRequired("Parameter Required: give staticListName or staticListId")

@@ -69,6 +69,12 @@ def _activity(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     )
 
 
+def _changes(bridge: Bridge, ctx: CallContext) -> CallOutcome:
+    return activities.get_lead_changes(
+        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+    )
+
+
 def _describe(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return reads.describe_mobject(ctx, bridge.fields)
 
@@ -82,6 +88,7 @@ BRIDGED: dict[str, BridgedHandler] = {
     "listOperation": _list_operation,
     "mergeLeads": _merge,
     "getLeadActivity": _activity,
+    "getLeadChanges": _changes,
     "describeMObject": _describe,
 }
 
