@@ -8,20 +8,17 @@ The upstream has a custom string field ``foreignId``: the bridge's foreign-id fi
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from bridgekit import FOREIGN_FIELD, bridge_settings, on_upstream
 
 from inprocess import AppServer, serving_app
 from leadsync.model import FieldDef, FieldType
 from leadsync.store import open_store
 from leadsync.testing import LeadsyncServer, start_server
 from support import Server, running_server
-
-FOREIGN_FIELD = "foreignId"
 
 
 @pytest.fixture(scope="session")
@@ -44,28 +41,11 @@ def upstream(upstream_server: LeadsyncServer) -> LeadsyncServer:
     return upstream_server
 
 
-def bridge_settings(upstream: LeadsyncServer, **settings: Any) -> dict[str, Any]:
-    return {
-        "upstream_url": upstream.base_url,
-        "upstream_client_id": upstream.client_id,
-        "upstream_client_secret": upstream.client_secret,
-        "upstream_foreign_id_field": FOREIGN_FIELD,
-        "upstream_wait_seconds": 5,
-        **settings,
-    }
-
-
 @pytest.fixture
 def bridge(upstream: LeadsyncServer, tmp_path: Path) -> Iterator[AppServer]:
     """The bridge on a new SQLite file; ``bridge.database_url`` is the bridge's own."""
     with serving_app(tmp_path, **bridge_settings(upstream)) as app:
         yield app
-
-
-def on_upstream(endpoint: Any, upstream: LeadsyncServer) -> Any:
-    """``endpoint`` with the upstream's database as its ``database_url``: tests written for
-    a local server read what the bridge wrote where it went."""
-    return dataclasses.replace(endpoint, database_url=upstream.database_url)
 
 
 @pytest.fixture(scope="session")

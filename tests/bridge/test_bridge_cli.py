@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FOREIGN_FIELD
+from bridgekit import FOREIGN_FIELD
+
 from leadsync.testing import LeadsyncServer
 from support import cli, lead_record, running_server, statuses, sync_params
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bridgekit import bridge_settings
 
-from conftest import bridge_settings
 from inprocess import AppServer, serving_app
 from leadsync.testing import LeadsyncServer
 from support import Status, fault, free_port, lead_record, statuses, sync_params

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bridgekit import bridge_settings, on_upstream
 
-from conftest import bridge_settings, on_upstream
 from inprocess import serving_app
 from leadsync.testing import LeadsyncServer
 from soap import test_sync_multiple_leads as rules

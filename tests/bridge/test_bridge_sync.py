@@ -6,7 +6,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from conftest import bridge_settings
+from bridgekit import bridge_settings
+
 from inprocess import AppServer, serving_app
 from leadsync.model import FieldDef, FieldType
 from leadsync.store import open_store
