@@ -2,7 +2,7 @@
 
 Figures are printed, never asserted: a slow machine must not fail a build. ``--only NAME``
 runs one of them (``sync``, ``scale``, ``reads``, ``limits``, ``push``, ``rest``,
-``console``, ``bulk``).
+``console``, ``bulk``, ``bridge``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["sync", "scale", "reads", "limits", "push", "rest", "console", "bulk"]
+BENCHMARKS = ["sync", "scale", "reads", "limits", "push", "rest", "console", "bulk", "bridge"]
 
 
 def main() -> int:

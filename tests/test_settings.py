@@ -67,6 +67,18 @@ CHANGED: dict[str, Any] = {
     "rest_daily_quota": 700,
     "rest_rate_limit": "7/2s",
     "rest_concurrency_limit": 3,
+    "upstream_url": "https://123-ABC-456.mktorest.com",
+    "upstream_client_id": "bridge-id",
+    "upstream_client_secret": "bridge-s3cret",
+    "upstream_foreign_id_field": "erpId",
+    "upstream_ca_bundle": "/etc/leadsync/ca.pem",
+    "upstream_insecure_skip_tls_verify": True,
+    "upstream_wait_seconds": 12,
+    "upstream_timeout_seconds": 45,
+    "upstream_daily_quota": 10_000,
+    "upstream_rate_limit": "50/20s",
+    "upstream_concurrency": 5,
+    "bridge_journal_days": 7,
     "metrics": False,
     "metrics_token": "m3trics",
     "calls_history": 5,
@@ -170,6 +182,10 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         "--rest-query-token",
         *("--rest-daily-quota", "700", "--rest-rate", "7/2s", "--rest-concurrency", "3"),
         *("--inject", "op=getLead,code=20103", "--inject", "status=503,p=0.1"),
+        *("--upstream", "https://123-ABC-456.mktorest.com", "--upstream-client-id", "bridge-id"),
+        *("--upstream-client-secret", "bridge-s3cret", "--foreign-id-field", "erpId"),
+        *("--upstream-ca-bundle", "/etc/leadsync/ca.pem", "--upstream-insecure-skip-tls-verify"),
+        *("--upstream-wait", "12", "--upstream-timeout", "45", "--bridge-journal-days", "7"),
         *("--calls-history", "5"),
         *("--bulk-dir", "/srv/leadsync-jobs", "--bulk-threads", "1"),
     )
@@ -180,6 +196,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
     unflagged |= {"keep_alive_seconds", "max_connections", "database_wait_seconds"}
     unflagged |= {"max_elements", "max_attributes"}
     unflagged |= {"console_idle_minutes", "bulk_export_daily_bytes"}
+    unflagged |= {"upstream_daily_quota", "upstream_rate_limit", "upstream_concurrency"}
     assert {s.name for s in SETTINGS if s.flag is None} == unflagged
     assert given == Settings(**{k: v for k, v in CHANGED.items() if k not in unflagged})
     assert flags() == Settings()

@@ -388,6 +388,75 @@ class Settings:
         flag="--rest-concurrency",
         minimum=0,
     )
+    # Bridge mode (docs/bridge.md): SOAP calls forwarded to a Marketo instance's REST API.
+    upstream_url: str = setting(
+        "",
+        "Bridge mode: the base URL of the Marketo REST instance SOAP calls are forwarded to,"
+        " such as https://123-ABC-456.mktorest.com (empty: serve the local database).",
+        flag="--upstream",
+        metavar="URL",
+    )
+    upstream_client_id: str = setting(
+        "", "Bridge mode: the upstream's client id.", flag="--upstream-client-id"
+    )
+    upstream_client_secret: str = setting(
+        "",
+        "Bridge mode: the upstream's client secret (never printed or logged).",
+        flag="--upstream-client-secret",
+        secret=True,
+    )
+    upstream_foreign_id_field: str = setting(
+        "",
+        "Bridge mode: the upstream custom field (REST name) holding ForeignSysPersonId;"
+        " records keyed by ForeignSysPersonId fail without it.",
+        flag="--foreign-id-field",
+        metavar="FIELD",
+    )
+    upstream_ca_bundle: str = setting(
+        "",
+        "Bridge mode: a CA bundle (PEM) to verify the upstream's certificate with (empty: the"
+        " system's).",
+        flag="--upstream-ca-bundle",
+        metavar="PATH",
+    )
+    upstream_insecure_skip_tls_verify: bool = setting(
+        False,
+        "Bridge mode: do NOT verify the upstream's TLS certificate (logs a warning on every"
+        " start; for test instances only).",
+        flag="--upstream-insecure-skip-tls-verify",
+    )
+    upstream_wait_seconds: int = setting(
+        30,
+        "Bridge mode: how long a SOAP call may wait for the upstream's call budget or retries"
+        " before it gets 20023/20024.",
+        flag="--upstream-wait",
+        minimum=0,
+    )
+    upstream_timeout_seconds: int = setting(
+        90,
+        "Bridge mode: the longest an upstream call may take (Marketo's Sync Leads timeout).",
+        flag="--upstream-timeout",
+        minimum=1,
+    )
+    upstream_daily_quota: int = setting(
+        50_000,
+        "Bridge mode: upstream calls a day, every worker together (0: none).",
+        minimum=0,
+    )
+    upstream_rate_limit: str = setting(
+        "100/20s",
+        "Bridge mode: upstream calls per window, every worker together (empty: none).",
+        metavar="N/WINDOW",
+    )
+    upstream_concurrency: int = setting(
+        10, "Bridge mode: upstream calls in flight, every worker together (0: none).", minimum=0
+    )
+    bridge_journal_days: int = setting(
+        90,
+        "Bridge mode: days the journal of bridged calls keeps an entry (0: forever).",
+        flag="--bridge-journal-days",
+        minimum=0,
+    )
     # Monitoring (docs/deployment.md, Metrics).
     metrics: bool = setting(
         True,

@@ -79,6 +79,7 @@ database_option = setting_option("database_url", envvar=BY_NAME["database_url"].
 def _register() -> None:
     # Imported for their side effect of adding commands to ``main``.
     from leadsync.cli import (  # noqa: F401
+        bridge,
         config_cmd,
         console_users,
         db,

@@ -99,20 +99,9 @@ def get_lead_changes(
     selector: Selector | None,
     max_range_days: int,
 ) -> ActivityPage:
-    size = batch_size(requested, DEFAULT_BATCH, CHANGES_BATCH_MAX)
-    keep, drop = resolve_type_filter(types.include, types.exclude, types.names)
-    after = parse_offset(start.offset)
-    created_from = _later(start.oldest, start.activity_created)
-    created_to = start.latest
-    if isinstance(selector, UpdatedSelector):
-        # The docs map oldestUpdatedAt/latestUpdatedAt onto the activities' creation times.
-        created_from = _later(created_from, selector.oldest)
-        created_to = _earlier(created_to, selector.latest)
-    check_range(created_from, created_to, max_range_days)
-    if isinstance(selector, KeySelector) and len(selector.values) > MAX_KEYS:
-        raise BadParameter(
-            f"leadSelector holds {len(selector.values)} keys; at most {MAX_KEYS} are allowed"
-        )
+    window = changes_window(start, types, requested, selector, max_range_days)
+    size, keep, drop = window.size, window.keep, window.drop
+    after, created_from, created_to = window.after, window.created_from, window.created_to
     with store.read() as reader:
         leads: tuple[int, ...] | None = None
         list_id = None
@@ -132,6 +121,49 @@ def get_lead_changes(
         )
         total = reader.count_activities(query)
         found = reader.activities(query, size)
+    return _page(found, total, start)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesWindow:
+    """What a getLeadChanges call reads: checked, before any read."""
+
+    size: int
+    keep: frozenset[str] | None
+    drop: frozenset[str]
+    after: int | None
+    created_from: datetime | None
+    created_to: datetime | None
+
+
+def changes_window(
+    start: StartPosition,
+    types: TypeFilter,
+    requested: int | None,
+    selector: Selector | None,
+    max_range_days: int,
+) -> ChangesWindow:
+    """getLeadChanges' request-level rules (the bridge checks its calls with this too)."""
+    size = batch_size(requested, DEFAULT_BATCH, CHANGES_BATCH_MAX)
+    keep, drop = resolve_type_filter(types.include, types.exclude, types.names)
+    after = parse_offset(start.offset)
+    created_from = _later(start.oldest, start.activity_created)
+    created_to = start.latest
+    if isinstance(selector, UpdatedSelector):
+        # The docs map oldestUpdatedAt/latestUpdatedAt onto the activities' creation times.
+        created_from = _later(created_from, selector.oldest)
+        created_to = _earlier(created_to, selector.latest)
+    check_range(created_from, created_to, max_range_days)
+    if isinstance(selector, KeySelector) and len(selector.values) > MAX_KEYS:
+        raise BadParameter(
+            f"leadSelector holds {len(selector.values)} keys; at most {MAX_KEYS} are allowed"
+        )
+    return ChangesWindow(size, keep, drop, after, created_from, created_to)
+
+
+def activity_page(found: list[Activity], total: int, start: StartPosition) -> ActivityPage:
+    """The page ``found`` makes of ``total`` activities from ``start``, as clients read it
+    (the bridge pages its upstream's activities with this)."""
     return _page(found, total, start)
 
 

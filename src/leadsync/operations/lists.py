@@ -74,19 +74,12 @@ def list_operation(
 ) -> ListOperationResult:
     """``list_id``, when given, names the list instead of ``key_type`` and ``list_name``
     (the REST API names lists by id)."""
-    if len(members) > MAX_MEMBERS:
-        raise BadParameter(
-            f"listMemberList holds {len(members)} leads; at most {MAX_MEMBERS} are allowed"
-        )
-    for key in members:
-        if key.type is not LeadKeyType.IDNUM:
-            raise LeadKeyBad(f"Lead Key Bad: listOperation names leads by IDNUM, not {key.type}")
-    ids = [_as_id(key.value) for key in members]
+    ids = lead_ids_of(members)
     if action is ListAction.IS_MEMBER:
         with store.read() as reader:
             static_list = _find_list(reader, key_type, list_name, list_id)
-            member_ids = reader.list_members(static_list.id, [i for i in ids if i is not None])
-        outcomes = [i is not None and i in member_ids for i in ids]
+            members_found = reader.list_members(static_list.id, [i for i in ids if i is not None])
+        outcomes = [i is not None and i in members_found for i in ids]
         return ListOperationResult(all(outcomes), list(zip(members, outcomes, strict=True)))
     with store.write() as tx:
         # Read inside the write: writes commit in the order they read the clock
@@ -131,6 +124,19 @@ def remove_members_in(
     that were members, for the caller to record."""
     changed = tx.remove_list_members(static_list.id, lead_ids)
     return list_activities(ActivityKind.REMOVE_FROM_LIST, static_list, changed, at)
+
+
+def lead_ids_of(members: Sequence[LeadKey]) -> list[int | None]:
+    """The lead id each member key names (None for a value that is no id); faults for too
+    many members or a key that is not IDNUM."""
+    if len(members) > MAX_MEMBERS:
+        raise BadParameter(
+            f"listMemberList holds {len(members)} leads; at most {MAX_MEMBERS} are allowed"
+        )
+    for key in members:
+        if key.type is not LeadKeyType.IDNUM:
+            raise LeadKeyBad(f"Lead Key Bad: listOperation names leads by IDNUM, not {key.type}")
+    return [_as_id(key.value) for key in members]
 
 
 def _find_list(

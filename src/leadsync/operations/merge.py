@@ -7,7 +7,8 @@ memberships move to the winner, and the losers are deleted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from leadsync.clock import SYSTEM_CLOCK, Clock
@@ -16,7 +17,7 @@ from leadsync.model import Lead, Value
 from leadsync.operations.activities import change_activities, merge_activity
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.keys import LeadKey, find_one
-from leadsync.store.base import LeadReader, Store
+from leadsync.store.base import Store
 
 MERGE_REASON = "Merge Leads"
 
@@ -67,23 +68,13 @@ def merge_leads(
     *,
     clock: Clock = SYSTEM_CLOCK,
 ) -> MergeResult:
-    if not winner_keys:
-        raise LeadKeyRequired("Lead Key Required: winningLeadKeyList names no lead")
-    if not any(loser_key_lists):
-        raise ParameterRequired("Parameter Required: losingLeadKeyLists names no lead")
     with store.write() as tx:
         # Read inside the write: writes commit in the order they read the clock
         # (store/base.py, "Time").
         at = clock.now()
-        winner = _one_lead(tx, winner_keys, "winningLeadKeyList")
-        losers: dict[int, Lead] = {}
-        # Each key of a keyList names a loser: Marketo's own Ruby sample puts two losers in
-        # one keyList, while its PHP and Java samples give each loser a keyList of its own.
-        for key in (key for keys in loser_key_lists for key in keys):
-            loser = find_one(tx, key)
-            losers.setdefault(loser.id, loser)
-        if winner.id in losers:
-            raise BadParameter(f"lead {winner.id} cannot be merged into itself")
+        winner, losers = resolve_merge(
+            winner_keys, loser_key_lists, functools.partial(find_one, tx)
+        )
         merge = _Merge(winner)
         for loser in losers.values():
             merge.fill(loser)
@@ -96,9 +87,32 @@ def merge_leads(
     return MergeResult(winner.id, loser_ids)
 
 
-def _one_lead(reader: LeadReader, keys: Sequence[LeadKey], what: str) -> Lead:
+def resolve_merge(
+    winner_keys: Sequence[LeadKey],
+    loser_key_lists: Sequence[Sequence[LeadKey]],
+    find: Callable[[LeadKey], Lead],
+) -> tuple[Lead, dict[int, Lead]]:
+    """The winner and the losers (by id) the keys name, ``find`` naming the lead of one key
+    (or raising its not-found fault); the bridge resolves its keys upstream with this."""
+    if not winner_keys:
+        raise LeadKeyRequired("Lead Key Required: winningLeadKeyList names no lead")
+    if not any(loser_key_lists):
+        raise ParameterRequired("Parameter Required: losingLeadKeyLists names no lead")
+    winner = _one_lead(find, winner_keys, "winningLeadKeyList")
+    losers: dict[int, Lead] = {}
+    # Each key of a keyList names a loser: Marketo's own Ruby sample puts two losers in
+    # one keyList, while its PHP and Java samples give each loser a keyList of its own.
+    for key in (key for keys in loser_key_lists for key in keys):
+        loser = find(key)
+        losers.setdefault(loser.id, loser)
+    if winner.id in losers:
+        raise BadParameter(f"lead {winner.id} cannot be merged into itself")
+    return winner, losers
+
+
+def _one_lead(find: Callable[[LeadKey], Lead], keys: Sequence[LeadKey], what: str) -> Lead:
     """The lead every key in ``keys`` names (20103 if one names none)."""
-    leads = {lead.id: lead for lead in (find_one(reader, key) for key in keys)}
+    leads = {lead.id: lead for lead in (find(key) for key in keys)}
     if len(leads) > 1:
         raise BadParameter(f"the keys of {what} name different leads: {sorted(leads)}")
     return next(iter(leads.values()))

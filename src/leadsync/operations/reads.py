@@ -10,7 +10,7 @@ window).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -193,6 +193,22 @@ def _page(
 def _by_keys(
     store: Store, selector: KeySelector, position: str | None, size: int, limits: ReadLimits
 ) -> LeadPage:
+    def find(key_type: LeadKeyType, values: Sequence[str]) -> Mapping[str, list[Lead]]:
+        with store.read() as reader:
+            return find_leads(reader, key_type, values)
+
+    return keys_page(selector, position, size, limits, find)
+
+
+def keys_page(
+    selector: KeySelector,
+    position: str | None,
+    size: int,
+    limits: ReadLimits,
+    find: Callable[[LeadKeyType, Sequence[str]], Mapping[str, list[Lead]]],
+) -> LeadPage:
+    """A page of a LeadKeySelector's leads, ``find`` giving the leads of each key value
+    (newest first); the bridge pages its upstream's leads with this."""
     values = selector.values[: limits.max_keys]
     digest = _digest(selector.key_type, values)
     start_key, last_id = -1, 0
@@ -201,8 +217,7 @@ def _by_keys(
         if token_digest != digest:
             raise BadStreamPosition("Bad Stream Position: it belongs to other lead keys")
         start_key, last_id = positions.to_int(key_text), positions.to_int(id_text)
-    with store.read() as reader:
-        found = find_leads(reader, selector.key_type, values)
+    found = find(selector.key_type, values)
     # Key order, and the newest lead first among those sharing an email; each lead once.
     entries: list[tuple[int, Lead]] = []
     seen: set[int] = set()

@@ -168,6 +168,21 @@ def sync_leads(
         return result
 
 
+#: A record after validation: what it asks for, typed (``values`` by field name,
+#: ``email_attr``, ``key_email``), or why it fails (``error``).
+PreparedRecord = _Prepared
+
+
+def prepare_records(
+    catalogue: FieldCatalogue, records: Sequence[LeadInput], options: SyncOptions
+) -> list[PreparedRecord]:
+    """Every check of a sync that needs no database, as ``sync_leads`` makes them: 20105 for
+    the whole call on unknown attribute names (with the FAULT policy), each record's value,
+    key and type problems as its ``error``. The bridge validates with it before anything
+    goes upstream."""
+    return _prepare_all(catalogue, records, options)
+
+
 def _prepare_all(
     catalogue: FieldCatalogue, records: Sequence[LeadInput], options: SyncOptions
 ) -> list[_Prepared]:

@@ -43,6 +43,18 @@ def sync_lead(
     target_workspace: str | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> SyncLeadResult:
+    options = check_request(record, policy, target_workspace)
+    result = sync_leads(store, catalogue, [record], options, clock=clock)
+    status, lead = result.statuses[0], result.leads[0]
+    check_status(status, policy)
+    return SyncLeadResult(status, lead)
+
+
+def check_request(
+    record: LeadInput, policy: SyncLeadPolicy, target_workspace: str | None
+) -> SyncOptions:
+    """The request-level checks of syncLead, and the sync options it runs with (the bridge
+    checks its calls with this too)."""
     if target_workspace is not None and (
         target_workspace.strip().casefold() != policy.workspace.strip().casefold()
     ):
@@ -57,13 +69,14 @@ def sync_lead(
         raise LeadKeyRequired(
             "Lead Key Required: give Id, ForeignSysPersonId, Email or marketoCookie"
         )
-    options = SyncOptions(
+    return SyncOptions(
         operation="syncLead",
         write_key_email=policy.write_key_email,
         unknown_attributes=UnknownAttributePolicy.FAULT,
     )
-    result = sync_leads(store, catalogue, [record], options, clock=clock)
-    status, lead = result.statuses[0], result.leads[0]
+
+
+def check_status(status: RecordStatus, policy: SyncLeadPolicy) -> None:
+    """20106 for a record that could not be written, when the policy says so."""
     if status.status is SyncOutcome.FAILED and policy.failure_faults:
         raise LeadSyncFailed(f"syncLead operation failed: {status.error}")
-    return SyncLeadResult(status, lead)

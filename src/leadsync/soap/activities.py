@@ -11,6 +11,8 @@ from leadsync.mktows.escaping import esc
 from leadsync.model import Activity
 from leadsync.operations import history
 from leadsync.operations.activities import display_name
+from leadsync.operations.keys import LeadKey
+from leadsync.operations.reads import Selector
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     child_text,
@@ -117,16 +119,28 @@ def _counts(page: history.ActivityPage) -> str:
     )
 
 
-@operation("getLeadActivity")
-def get_lead_activity(ctx: CallContext) -> CallOutcome:
+def read_activity_request(
+    ctx: CallContext,
+) -> tuple[LeadKey, history.TypeFilter, history.StartPosition, int | None]:
+    """getLeadActivity's lead key, type filter, start position and batch size; the bridge
+    reads its calls through this too."""
     params = ctx.request.params
-    page = history.get_lead_activity(
-        ctx.store,
+    return (
         lead_key(params),
         _type_filter(params),
         _start_position(params),
         int_value(xml.child(params, "batchSize"), "batchSize"),
     )
+
+
+@operation("getLeadActivity")
+def get_lead_activity(ctx: CallContext) -> CallOutcome:
+    key, types, start, batch = read_activity_request(ctx)
+    return activity_answer(history.get_lead_activity(ctx.store, key, types, start, batch))
+
+
+def activity_answer(page: history.ActivityPage) -> CallOutcome:
+    """The getLeadActivity response for ``page``."""
     records = "".join(map(_activity_record, page.activities))
     body = (
         f"<leadActivityList>{_counts(page)}"
@@ -135,17 +149,31 @@ def get_lead_activity(ctx: CallContext) -> CallOutcome:
     return CallOutcome(success("getLeadActivity", body), records=len(page.activities))
 
 
-@operation("getLeadChanges")
-def get_lead_changes(ctx: CallContext) -> CallOutcome:
+def read_changes_request(
+    ctx: CallContext,
+) -> tuple[history.StartPosition, history.TypeFilter, int | None, Selector | None]:
+    """getLeadChanges' start position, type filter, batch size and lead selector; the bridge
+    reads its calls through this too."""
     params = ctx.request.params
-    page = history.get_lead_changes(
-        ctx.store,
+    return (
         _start_position(params),
         _type_filter(params),
         int_value(xml.child(params, "batchSize"), "batchSize"),
         lead_selector(xml.child(params, "leadSelector")),
-        ctx.settings.max_time_range_days,
     )
+
+
+@operation("getLeadChanges")
+def get_lead_changes(ctx: CallContext) -> CallOutcome:
+    start, types, batch, selector = read_changes_request(ctx)
+    page = history.get_lead_changes(
+        ctx.store, start, types, batch, selector, ctx.settings.max_time_range_days
+    )
+    return changes_answer(page)
+
+
+def changes_answer(page: history.ActivityPage) -> CallOutcome:
+    """The getLeadChanges response for ``page``."""
     records = "".join(map(_change_record, page.activities))
     body = f"<result>{_counts(page)}<leadChangeRecordList>{records}</leadChangeRecordList></result>"
     return CallOutcome(success("getLeadChanges", body), records=len(page.activities))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadsync.mktows.escaping import esc
-from leadsync.operations.describe import FieldMeta, describe, list_objects
+from leadsync.operations.describe import FieldMeta, ObjectMeta, describe, list_objects
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import child_text, w3c
@@ -40,7 +40,11 @@ def _field(meta: FieldMeta) -> str:
 @operation("describeMObject")
 def describe_mobject(ctx: CallContext) -> CallOutcome:
     catalogue = FieldCatalogue(ctx.store.custom_fields())
-    meta = describe(catalogue, child_text(ctx.request.params, "objectName"))
+    return describe_answer(describe(catalogue, child_text(ctx.request.params, "objectName")))
+
+
+def describe_answer(meta: ObjectMeta) -> CallOutcome:
+    """The describeMObject response for ``meta`` (the bridge answers through it too)."""
     body = (
         f"<result><metadata><name>{esc(meta.name)}</name>"
         f"{element('description', meta.description)}"

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
@@ -60,6 +61,9 @@ from leadsync.soap.wsdl import render_wsdl, wsdl_operations
 from leadsync.store.base import Store
 from leadsync.store.calls import CallEntry
 
+if TYPE_CHECKING:
+    from leadsync.bridge.service import Bridge
+
 log = logging.getLogger("leadsync.calls")
 VERSION = re.compile(r"^(2_[0-9]|3_[01])$")
 _XML = "text/xml; charset=utf-8"
@@ -97,7 +101,15 @@ class SoapService:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.handlers = load_handlers()
+        #: Bridge mode (docs/bridge.md): the handlers answer from the upstream, not the store.
+        self.bridge: Bridge | None = None
+        if settings.upstream_url:
+            from leadsync.bridge.service import Bridge
+
+            self.bridge = Bridge(store, settings, clock)
+            self.handlers = self.bridge.handlers()
+        else:
+            self.handlers = load_handlers()
         self.known_operations = frozenset(wsdl_operations())
         #: Limits and fault rules, checked between authentication and the handler.
         self.guard = Guard.from_settings(store, settings, clock=clock)
@@ -114,6 +126,8 @@ class SoapService:
     def close(self) -> None:
         if self.history is not None:
             self.history.close()
+        if self.bridge is not None:
+            self.bridge.close()
 
     def process(self, data: bytes | bytearray) -> Answer:
         opened = self.open(data)
@@ -140,6 +154,11 @@ class SoapService:
             try:
                 handler = self.handlers.get(request.operation)
                 if handler is None:
+                    if request.operation in self.known_operations and self.bridge is not None:
+                        raise UnsupportedOperation(
+                            f"Unsupported Operation: {request.operation} is not forwarded in"
+                            " bridge mode (docs/bridge.md)"
+                        )
                     if request.operation in self.known_operations:
                         raise UnsupportedOperation(
                             f"Unsupported Operation: {request.operation} is not emulated by"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from leadsync.errors import BadParameter, LeadDetailRequired
 from leadsync.mktows import xml
-from leadsync.model import RecordStatus, SyncOutcome
+from leadsync.model import LeadInput, RecordStatus, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
@@ -25,11 +27,21 @@ _NIL_ERROR = element("error", None)
 
 @operation("syncMultipleLeads")
 def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
+    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    records, options = read_sync_request(ctx, catalogue)
+    result = sync_leads(ctx.store, catalogue, records, options, clock=ctx.clock)
+    return sync_answer(result.statuses)
+
+
+def read_sync_request(
+    ctx: CallContext, catalogue: FieldCatalogue
+) -> tuple[list[LeadInput], SyncOptions]:
+    """A syncMultipleLeads request's records and options (faults for what is wrong with the
+    call as a whole); the bridge reads its calls through this too."""
     params = ctx.request.params
     record_list = xml.child(params, "leadRecordList")
     if record_list is None or xml.is_nil(record_list):
         raise LeadDetailRequired("Lead Detail Required: leadRecordList is missing")
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
     records = read_lead_records(record_list, catalogue)
     if not records:
         raise LeadDetailRequired("Lead Detail Required: leadRecordList holds no leadRecord")
@@ -45,10 +57,14 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
         write_key_email=ctx.settings.sync_multiple_writes_key_email,
         unknown_attributes=ctx.settings.unknown_attributes,
     )
-    result = sync_leads(ctx.store, catalogue, records, options, clock=ctx.clock)
+    return records, options
+
+
+def sync_answer(statuses: Sequence[RecordStatus]) -> CallOutcome:
+    """The syncMultipleLeads response for ``statuses``, one per record in input order."""
     counts = dict.fromkeys(SyncOutcome, 0)
     parts = []
-    for status in result.statuses:
+    for status in statuses:
         counts[status.status] += 1
         parts.append(encode_sync_status(status))
     body = "".join(parts)
@@ -56,9 +72,9 @@ def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
         body=success(
             "syncMultipleLeads", f"<result><syncStatusList>{body}</syncStatusList></result>"
         ),
-        records=len(records),
+        records=len(statuses),
         created=counts[SyncOutcome.CREATED],
         updated=counts[SyncOutcome.UPDATED],
         failed=counts[SyncOutcome.FAILED],
-        statuses=result.statuses,
+        statuses=statuses,
     )

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from leadsync.errors import ParameterRequired
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
-from leadsync.operations.keys import make_key
-from leadsync.operations.lists import list_operation, parse_action, parse_list_key_type
+from leadsync.operations.keys import LeadKey, make_key
+from leadsync.operations.lists import (
+    ListAction,
+    ListKeyType,
+    ListOperationResult,
+    list_operation,
+    parse_action,
+    parse_list_key_type,
+)
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.records import child_text
 from leadsync.soap.writer import success
@@ -16,8 +25,19 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-@operation("listOperation")
-def list_operation_handler(ctx: CallContext) -> CallOutcome:
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    action: ListAction
+    key_type: ListKeyType
+    list_name: str
+    members: list[LeadKey]
+    strict: bool
+    skip_activity_log: bool
+
+
+def read_list_request(ctx: CallContext) -> ListRequest:
+    """A listOperation request (faults for what is wrong with it as a whole); the bridge
+    reads its calls through this too."""
     params = ctx.request.params
     action = parse_action(child_text(params, "listOperation"))
     list_key = xml.child(params, "listKey")
@@ -31,8 +51,7 @@ def list_operation_handler(ctx: CallContext) -> CallOutcome:
         make_key(child_text(key, "keyType"), child_text(key, "keyValue"))
         for key in xml.children(member_list)
     ]
-    result = list_operation(
-        ctx.store,
+    return ListRequest(
         action,
         key_type,
         child_text(list_key, "keyValue") or "",
@@ -41,8 +60,27 @@ def list_operation_handler(ctx: CallContext) -> CallOutcome:
         skip_activity_log=parse_bool(
             child_text(params, "skipActivityLog"), "skipActivityLog", False
         ),
+    )
+
+
+@operation("listOperation")
+def list_operation_handler(ctx: CallContext) -> CallOutcome:
+    request = read_list_request(ctx)
+    result = list_operation(
+        ctx.store,
+        request.action,
+        request.key_type,
+        request.list_name,
+        request.members,
+        strict=request.strict,
+        skip_activity_log=request.skip_activity_log,
         clock=ctx.clock,
     )
+    return list_answer(result, len(request.members))
+
+
+def list_answer(result: ListOperationResult, members: int) -> CallOutcome:
+    """The listOperation response for ``result``."""
     if result.statuses is None:
         statuses = '<statusList xsi:nil="true" />'
     else:
@@ -58,4 +96,4 @@ def list_operation_handler(ctx: CallContext) -> CallOutcome:
         )
     body = f"<result><success>{_bool(result.success)}</success>{statuses}</result>"
     failed = sum(1 for _, ok in result.statuses or () if not ok)
-    return CallOutcome(success("listOperation", body), records=len(members), failed=failed)
+    return CallOutcome(success("listOperation", body), records=members, failed=failed)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from leadsync.config import Settings
 from leadsync.errors import LeadDetailRequired
 from leadsync.mktows import xml
-from leadsync.model import SyncOutcome
+from leadsync.model import Lead, LeadInput, RecordStatus, SyncOutcome
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.operations.sync_lead import SyncLeadPolicy, sync_lead
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
@@ -16,23 +17,9 @@ from leadsync.soap.writer import element, success
 
 @operation("syncLead")
 def sync_lead_handler(ctx: CallContext) -> CallOutcome:
-    params = ctx.request.params
-    record_el = xml.child(params, "leadRecord")
-    if record_el is None or xml.is_nil(record_el):
-        raise LeadDetailRequired("Lead Detail Required: leadRecord is missing")
     catalogue = FieldCatalogue(ctx.store.custom_fields())
-    record = read_lead_record(record_el, catalogue)
-    cookie = (child_text(params, "marketoCookie") or "").strip()
-    if cookie:
-        record.cookie = cookie
-    # returnLead is required by the schema; a client that leaves it out gets no record.
-    return_lead = parse_bool(child_text(params, "returnLead"), "returnLead", False)
-    settings = ctx.settings
-    policy = SyncLeadPolicy(
-        write_key_email=settings.sync_lead_writes_key_email,
-        failure_faults=settings.sync_lead_failure_faults,
-        workspace=settings.workspace,
-    )
+    record, return_lead = read_sync_lead(ctx, catalogue)
+    policy = sync_lead_policy(ctx.settings)
     result = sync_lead(
         ctx.store,
         catalogue,
@@ -41,9 +28,37 @@ def sync_lead_handler(ctx: CallContext) -> CallOutcome:
         target_workspace=ctx.request.target_workspace,
         clock=ctx.clock,
     )
-    status = result.status
-    if return_lead and result.lead is not None:
-        lead_xml = LeadEncoder(catalogue).encode(result.lead)
+    return sync_lead_answer(result.status, result.lead if return_lead else None, catalogue)
+
+
+def read_sync_lead(ctx: CallContext, catalogue: FieldCatalogue) -> tuple[LeadInput, bool]:
+    """syncLead's record (its cookie in it) and returnLead; the bridge reads through this."""
+    params = ctx.request.params
+    record_el = xml.child(params, "leadRecord")
+    if record_el is None or xml.is_nil(record_el):
+        raise LeadDetailRequired("Lead Detail Required: leadRecord is missing")
+    record = read_lead_record(record_el, catalogue)
+    cookie = (child_text(params, "marketoCookie") or "").strip()
+    if cookie:
+        record.cookie = cookie
+    # returnLead is required by the schema; a client that leaves it out gets no record.
+    return record, parse_bool(child_text(params, "returnLead"), "returnLead", False)
+
+
+def sync_lead_policy(settings: Settings) -> SyncLeadPolicy:
+    return SyncLeadPolicy(
+        write_key_email=settings.sync_lead_writes_key_email,
+        failure_faults=settings.sync_lead_failure_faults,
+        workspace=settings.workspace,
+    )
+
+
+def sync_lead_answer(
+    status: RecordStatus, lead: Lead | None, catalogue: FieldCatalogue
+) -> CallOutcome:
+    """The syncLead response; ``lead`` is returned when given (returnLead)."""
+    if lead is not None:
+        lead_xml = LeadEncoder(catalogue).encode(lead)
     else:
         lead_xml = element("leadRecord", None)
     body = (

@@ -44,6 +44,7 @@ from leadsync.store.jobs import JobStore
 from leadsync.store.services import ServiceStore
 
 if TYPE_CHECKING:
+    from leadsync.store.bridge import BridgeStore
     from leadsync.store.console import ConsoleStore
 
 T = TypeVar("T")
@@ -329,6 +330,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def console(self) -> ConsoleStore:
         """The web console's users and reads (store/console.py)."""
+
+    @abc.abstractmethod
+    def bridge(self) -> BridgeStore:
+        """Bridge mode's upstream token and journal (store/bridge.py)."""
 
     @abc.abstractmethod
     def reset_leads(self) -> int:

@@ -42,11 +42,13 @@ from leadsync.store.base import (
     field_text,
     first_line,
 )
+from leadsync.store.bridge import BridgeStore
 from leadsync.store.calls import CallStore
 from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
 from leadsync.store.jobs import JobStore
 from leadsync.store.migrate import check_version, load_migrations
+from leadsync.store.postgres_bridge import PostgresBridge
 from leadsync.store.postgres_calls import PostgresCalls
 from leadsync.store.postgres_console import PostgresConsole
 from leadsync.store.postgres_control import PostgresFaults, PostgresLimits, reset_leads
@@ -558,6 +560,9 @@ class PostgresStore(Store):
 
     def console(self) -> ConsoleStore:
         return PostgresConsole(self)
+
+    def bridge(self) -> BridgeStore:
+        return PostgresBridge(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)

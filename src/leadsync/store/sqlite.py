@@ -35,6 +35,7 @@ from leadsync.store.base import (
     field_text,
     iter_chunks,
 )
+from leadsync.store.bridge import BridgeStore
 from leadsync.store.calls import CallStore
 from leadsync.store.console import ConsoleStore
 from leadsync.store.control import FaultStore, LimitStore
@@ -42,6 +43,7 @@ from leadsync.store.jobs import JobStore
 from leadsync.store.migrate import check_version, load_migrations
 from leadsync.store.services import ServiceStore
 from leadsync.store.sql_jobs import SqlJobs, save_job_state
+from leadsync.store.sqlite_bridge import SQLiteBridge
 from leadsync.store.sqlite_calls import SQLiteCalls
 from leadsync.store.sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from leadsync.store.sqlite_console import SQLiteConsole
@@ -501,6 +503,9 @@ class SQLiteStore(Store):
 
     def jobs(self) -> JobStore:
         return SqlJobs(self._transaction, self._fetch)
+
+    def bridge(self) -> BridgeStore:
+        return SQLiteBridge(self)
 
     def reset_leads(self) -> int:
         return reset_leads(self)
