@@ -26,10 +26,9 @@ def load_migrations(backend: str) -> list[Migration]:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    # Features developed side by side take their numbers in advance, so a number may be
-    # missing until the feature holding it lands; a number used twice never is.
-    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
-        raise RuntimeError(f"{backend} migrations are not numbered from 1, once each: {versions}")
+    # A database records only the highest version applied: a gap would be skipped for good.
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"{backend} migrations are not numbered 1..n: {versions}")
     return found
 
 
