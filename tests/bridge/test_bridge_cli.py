@@ -76,7 +76,7 @@ def test_bridge_check_with_bad_credentials_is_one_line(
         *("--upstream-client-secret", "wrong", "--database", db),
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("Error: 20011 ")
+    assert done.stderr.startswith("Error: the upstream check failed: ")
     assert len(done.stderr.splitlines()) == 1
 
 

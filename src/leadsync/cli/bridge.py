@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,8 @@ def check(**flags: Any) -> None:
     settings = settings_from_flags(flags)
     if not settings.upstream_url:
         raise ConfigError("no upstream: give --upstream URL (or LEADSYNC_UPSTREAM_URL)")
+    # What went wrong is the one line below; the server's log line for it is not wanted here.
+    logging.getLogger("leadsync.bridge").addHandler(logging.NullHandler())
     store = store_for(settings.database_url, create_schema=True)
     upstream: Upstream | None = None
     try:
@@ -52,7 +55,7 @@ def check(**flags: Any) -> None:
             described = upstream.call("GET", "/rest/v1/leads/describe.json")
             usage = upstream.call("GET", "/rest/v1/stats/usage.json")
         except MarketoError as error:
-            raise click.ClickException(f"{error.code} {error.message}") from None
+            raise click.ClickException(f"the upstream check failed: {error.message}") from None
         except Exception as error:
             raise click.ClickException(f"the upstream refused the check: {error}") from None
     finally:
