@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from leadsync.operations.identity import create_service
+from leadsync.store import open_store
+from leadsync.testing import start_server
 from support import (
     Server,
     envelope,
@@ -260,3 +264,88 @@ def test_the_console_without_users_says_how_to_turn_it_on(
         browser.get(bare.base_url + "/console")
         assert "leadsync console add-user NAME" in browser.find_element(By.TAG_NAME, "main").text
         browser.save_screenshot(str(shots / "off.png"))
+
+
+def test_a_bulk_import_on_the_jobs_page(browser: WebDriver, server: Server, shots: Path) -> None:
+    store = open_store(server.database_url)
+    try:
+        create_service(store, "browser", datetime.now(UTC), "browser-client", "browser-secret-0123")
+    finally:
+        store.close()
+    http = server.http
+    token = http.get(
+        server.base_url + "/identity/oauth/token",
+        params={
+            "grant_type": "client_credentials",
+            "client_id": "browser-client",
+            "client_secret": "browser-secret-0123",
+        },
+    ).json()["access_token"]
+    rows = b"email,firstName,company\nada@example.com,Ada,Analytical\nnot-an-email,Bad,Row\n"
+    answer = http.post(
+        server.base_url + "/bulk/v1/leads.json",
+        params={"format": "csv"},
+        files={"file": ("leads.csv", rows, "text/csv")},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    batch = answer["result"][0]["batchId"]
+    _sign_in(browser, server)
+    _click(browser, browser.find_element(By.LINK_TEXT, "Jobs"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Jobs"
+    # The server's job runner takes the import in the background.
+    WebDriverWait(browser, 30, poll_frequency=0.3).until(
+        lambda driver: (
+            driver.get(server.base_url + "/console/jobs")
+            or "completed" in driver.find_element(By.CSS_SELECTOR, "table.jobs tbody").text
+        )
+    )
+    row = browser.find_element(By.CSS_SELECTOR, "table.jobs tbody tr").text
+    assert str(batch) in row
+    assert "1 imported, 1 failed, 0 warnings" in row
+    browser.save_screenshot(str(shots / "jobs.png"))
+    _click(browser, browser.find_element(By.LINK_TEXT, str(batch)))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Job {batch}"
+    assert "1 failed" in browser.find_element(By.CSS_SELECTOR, "dd.message").text
+    browser.save_screenshot(str(shots / "job.png"))
+
+
+def test_the_bridge_page(browser: WebDriver, tmp_path: Path, shots: Path) -> None:
+    upstream = start_server(tmp_path / "upstream")
+    try:
+        flags = [
+            *("--upstream", upstream.base_url),
+            *("--upstream-client-id", upstream.client_id),
+            *("--upstream-client-secret", upstream.client_secret),
+            *("--upstream-wait", "5"),
+        ]
+        with running_server(tmp_path, *flags) as bridge:
+            added = run_cli(
+                "console",
+                "add-user",
+                NAME,
+                "--password",
+                PASSWORD,
+                "--database",
+                bridge.database_url,
+            )
+            assert added.returncode == 0, added.stderr
+            _sync(bridge, lead_record("bridged@example.com", {"FirstName": "Bridged"}))
+            missing = "<leadKey><keyType>IDNUM</keyType><keyValue>987654</keyValue></leadKey>"
+            assert fault(bridge.call("getLead", missing)).code
+            _sign_in(browser, bridge)
+            _click(browser, browser.find_element(By.LINK_TEXT, "Bridge"))
+            main = browser.find_element(By.TAG_NAME, "main").text
+            assert upstream.base_url in main
+            assert upstream.client_secret not in browser.page_source
+            assert "valid for" in browser.find_element(By.CSS_SELECTOR, "dd.token").text
+            journal = browser.find_element(By.CSS_SELECTOR, "table.journal tbody").text
+            assert "syncMultipleLeads" in journal
+            assert "getLead" in journal
+            browser.save_screenshot(str(shots / "bridge.png"))
+            browser.find_element(By.NAME, "failed").click()
+            _click(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
+            journal = browser.find_element(By.CSS_SELECTOR, "table.journal tbody").text
+            assert "getLead" in journal
+            assert "syncMultipleLeads" not in journal
+    finally:
+        upstream.stop()

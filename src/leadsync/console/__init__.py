@@ -16,8 +16,15 @@ def console_routes(
 ) -> list[BaseRoute]:
     """Everything under /console. ``faults_consulted`` says whether calls look at fault rules
     (the page says so when they do not)."""
+    from leadsync.console.bridge import BridgePage
+    from leadsync.console.jobs import JobPages
     from leadsync.console.pages import Pages
     from leadsync.console.web import Console
 
     pages = Pages(store, settings, limits_changed=limits_changed, faults_consulted=faults_consulted)
-    return Console(store, settings).routes(pages.table())
+    table = {
+        **pages.table(),
+        **JobPages(store).table(),
+        **BridgePage(store, settings).table(),
+    }
+    return Console(store, settings).routes(table)

@@ -139,6 +139,8 @@ class Console:
                 "csrf": session.csrf,
                 "notice": page.query.get("notice", ""),
                 "path": request.url.path,
+                # The Bridge page is in the menu only in bridge mode.
+                "bridge": bool(self.settings.upstream_url),
             }
             return self._finish(session, render(result.template, result.status, **context))
 
