@@ -41,10 +41,11 @@ def _csrf(html: str) -> str:
 
 @pytest.fixture
 def console(store: Store) -> Iterator[TestClient]:
-    yield from _console(store, Settings())
+    yield from _console(store, Settings(bulk_threads=0))
 
 
 def _console(store: Store, settings: Settings) -> Iterator[TestClient]:
+    """Signed in to the console of an app that runs no bulk jobs itself: tests run them."""
     if store.console().user("alice") is None:
         store.console().add_user("alice", hash_password(PASSWORD), 0)
     with TestClient(create_app(settings, store), follow_redirects=False) as tc:
@@ -161,7 +162,9 @@ def test_the_bridge_page_is_hidden_outside_bridge_mode(console: TestClient) -> N
 
 
 def test_the_bridge_page_shows_the_upstream_its_budget_and_journal(store: Store) -> None:
-    settings = Settings(**BRIDGE, upstream_daily_quota=500, upstream_rate_limit="100/20s")
+    settings = Settings(
+        **BRIDGE, upstream_daily_quota=500, upstream_rate_limit="100/20s", bulk_threads=0
+    )
     now_ms = int(time.time() * 1000)
     bridge = store.bridge()
     bridge.save_token("http://127.0.0.1:9 bridge-client", UpstreamToken(TOKEN, now_ms + 3_600_000))

@@ -5,7 +5,6 @@ and canceling one. What a job's status and progress mean is the bulk operations'
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +17,8 @@ from leadsync.store.base import Store
 from leadsync.store.jobs import CANCELED, COMPLETED, CREATED, FAILED, FINISHED, QUEUED, RUNNING, Job
 
 PAGE_SIZE = 50
-#: The store lists jobs oldest first; a page of the newest reads them in steps this big.
-#: Jobs are kept a week (``jobs.kinds.KEEP_DAYS``) and queues hold few, so they stay few.
-READ_STEP = 500
+#: The widest window of ids a page of the newest jobs reads at once.
+MAX_WINDOW = 5_000
 KINDS = {
     IMPORT: "Lead import",
     LEADS_EXPORT: "Lead extract",
@@ -35,6 +33,8 @@ class JobPages:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        #: The highest job id seen: where looking for the newest starts (ids only grow).
+        self._top_seen = 0
 
     def table(self) -> dict[str, tuple[PageHandler, list[str]]]:
         return {
@@ -75,15 +75,43 @@ class JobPages:
     def _newest(
         self, kinds: Sequence[str], statuses: Sequence[str], before: int | None
     ) -> list[Job]:
-        """Up to ``PAGE_SIZE + 1`` jobs below ``before``, newest first."""
-        newest: deque[Job] = deque(maxlen=PAGE_SIZE + 1)
-        after = 0
-        while chunk := self.store.jobs().jobs(kinds, statuses, after, READ_STEP):
-            after = chunk[-1].id
-            newest.extend(job for job in chunk if before is None or job.id < before)
-            if before is not None and after >= before:
-                break
-        return list(reversed(newest))
+        """Up to ``PAGE_SIZE + 1`` jobs below ``before``, newest first.
+
+        The store lists jobs oldest first from an id on; the page reads windows of ids
+        backwards from the top, each twice as wide as the one before, so it reads about as
+        many jobs as it shows however many the store keeps."""
+        jobs = self.store.jobs()
+        hi = before - 1 if before is not None else self._top_id()
+        window = 2 * PAGE_SIZE
+        found: list[Job] = []
+        while hi > 0 and len(found) <= PAGE_SIZE:
+            lo = max(hi - window, 0)
+            # Ids are given in order, so ``hi - lo`` rows from ``lo`` on cover (lo, hi].
+            chunk = jobs.jobs(kinds, statuses, lo, hi - lo)
+            found += reversed([job for job in chunk if job.id <= hi])
+            hi, window = lo, min(window * 2, MAX_WINDOW)
+        return found[: PAGE_SIZE + 1]
+
+    def _top_id(self) -> int:
+        """An id no job is above: from the last one seen, forward in growing steps, then
+        halving the gap (a few one-row reads)."""
+        jobs = self.store.jobs()
+        first = jobs.jobs((), (), self._top_seen, 1)
+        if not first:
+            return self._top_seen
+        low, step = first[0].id, PAGE_SIZE
+        while further := jobs.jobs((), (), low + step, 1):
+            low, step = further[0].id, step * 2
+        high = low + step
+        while high - low > 1:
+            middle = (low + high) // 2
+            further = jobs.jobs((), (), middle, 1)
+            if further:
+                low = further[0].id
+            else:
+                high = middle
+        self._top_seen = low
+        return high
 
     def job(self, page: Page) -> Rendered | Redirect:
         job_id: int = page.path_params["job_id"]
