@@ -180,6 +180,7 @@ def test_every_page_answers_with_headers_that_forbid_scripts(client: TestClient)
         "/console/calls",
         "/console/users",
         "/console/faults",
+        "/console/jobs",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

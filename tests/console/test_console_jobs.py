@@ -110,6 +110,9 @@ def test_jobs_filter_by_kind_and_status_and_page_newest_first(
     ]
     canceled = _rows(console.get("/console/jobs?status=canceled&kind=leads_export").text)
     assert [r.split()[0] for r in canceled] == ["e-0"]
+    assert _rows(console.get("/console/jobs?before=99999999999999999").text)[0].startswith(
+        str(imported.id)
+    )
     bad = console.get("/console/jobs?status=nonsense&before=x")
     assert "No job status" in bad.text
     assert "page must be a whole number" in bad.text
@@ -209,3 +212,20 @@ def test_the_bridge_page_shows_the_upstream_its_budget_and_journal(store: Store)
         assert XSS not in page.text
         failed = _rows(console.get("/console/bridge?failed=1").text)
         assert [r.split()[3] for r in failed] == ["getLead", "syncMultipleLeads"]
+
+
+def test_jobs_deleted_after_their_week_leave_the_page_to_the_rest(
+    console: TestClient, store: Store
+) -> None:
+    jobs = store.jobs()
+    old = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(130):
+        job = jobs.create(LEADS_EXPORT, {"format": "CSV"}, old + timedelta(minutes=n))
+        assert job is not None
+        jobs.cancel(job.id, old, "Canceled")
+    assert _rows(console.get("/console/jobs").text)[0].startswith("130 ")
+    jobs.delete_finished(old + timedelta(minutes=120))
+    kept = [row.split()[0] for row in _rows(console.get("/console/jobs").text)]
+    assert kept == [str(n) for n in range(130, 120, -1)]
+    jobs.delete_finished(old + timedelta(days=1))
+    assert "No jobs" in console.get("/console/jobs").text

@@ -4,6 +4,7 @@ and canceling one. What a job's status and progress mean is the bulk operations'
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -81,12 +82,18 @@ class JobPages:
         backwards from the top, each twice as wide as the one before, so it reads about as
         many jobs as it shows however many the store keeps."""
         jobs = self.store.jobs()
-        hi = before - 1 if before is not None else self._top_id()
+        oldest = jobs.jobs((), (), 0, 1)
+        if not oldest:
+            return []
+        # Ids below the oldest job (those of jobs deleted after their week) hold nothing.
+        floor = oldest[0].id - 1
+        hi = self._top_id() if before is None else min(before - 1, self._top_id())
         window = 2 * PAGE_SIZE
         found: list[Job] = []
-        while hi > 0 and len(found) <= PAGE_SIZE:
-            lo = max(hi - window, 0)
-            # Ids are given in order, so ``hi - lo`` rows from ``lo`` on cover (lo, hi].
+        while hi > floor and len(found) <= PAGE_SIZE:
+            lo = max(hi - window, floor)
+            # Ids are given in order, so ``hi - lo`` rows from ``lo`` on cover (lo, hi]; with a
+            # filter some may lie past ``hi``, but a read never holds more than its window.
             chunk = jobs.jobs(kinds, statuses, lo, hi - lo)
             found += reversed([job for job in chunk if job.id <= hi])
             hi, window = lo, min(window * 2, MAX_WINDOW)
@@ -142,6 +149,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "id": job.id,
         "name": job.public_id or str(job.id),
         "kind": KINDS.get(job.kind, job.kind),
+        "is_import": job.kind == IMPORT,
         "origin": _origin(job),
         "status": job.status,
         "cancelable": job.status not in FINISHED,
@@ -205,7 +213,7 @@ def _params(job: Job) -> list[tuple[str, str]]:
         elif isinstance(value, list):
             shown.append((key, ", ".join(str(v) for v in value)))
         elif isinstance(value, dict):
-            shown.append((key, ", ".join(f"{k}: {v}" for k, v in value.items())))
+            shown.append((key, json.dumps(value, separators=(", ", ": "))))
         else:
             shown.append((key, str(value)))
     return shown
