@@ -21,6 +21,7 @@ from leadsync.jobs.kinds import IMPORT, IMPORT_QUEUE, LEADS_EXPORT
 from leadsync.store.base import Store
 from leadsync.store.bridge import JournalEntry, UpstreamToken
 from leadsync.store.jobs import CANCELED, FAILED
+from support import DEMO_KEY, DEMO_USER, envelope
 
 PASSWORD = "correct horse battery"
 XSS = '<script>document.title="pwned"</script>'
@@ -229,3 +230,19 @@ def test_jobs_deleted_after_their_week_leave_the_page_to_the_rest(
     assert kept == [str(n) for n in range(130, 120, -1)]
     jobs.delete_finished(old + timedelta(days=1))
     assert "No jobs" in console.get("/console/jobs").text
+
+
+def test_a_soap_import_to_list_is_a_job_on_the_page(store: Store, tmp_path: Path) -> None:
+    store.add_user(DEMO_USER, DEMO_KEY)
+    store.add_static_list("Imported <list>")
+    params = (
+        "<programName>Prog</programName><importFileHeader>Email,FirstName</importFileHeader>"
+        "<importFileRows><stringItem>a@x.com,Ann</stringItem></importFileRows>"
+        "<importListMode>UPSERTLEADS</importListMode><listName>Imported &lt;list&gt;</listName>"
+        "<clearList>false</clearList>"
+    )
+    for console in _console(store, Settings(bulk_threads=0, bulk_dir=str(tmp_path))):
+        answer = console.post("/soap/mktows/2_2", content=envelope("importToList", params))
+        assert answer.status_code == 200, answer.text
+        [row] = _rows(console.get("/console/jobs?kind=import").text)
+        assert "Lead import SOAP importToList into Imported &lt;list&gt; (Prog) queued" in row
