@@ -82,6 +82,7 @@ def test_jobs_page_shows_an_import_made_over_rest(
     assert "Import completed with errors, 1 records imported (1 members), 1 failed" in job.text
     assert "Cancel job" not in job.text
     assert console.get("/console/jobs/999999").status_code == 404
+    assert console.get("/console/jobs/" + "9" * 30).status_code == 404
 
 
 def test_jobs_filter_by_kind_and_status_and_page_newest_first(

@@ -122,7 +122,8 @@ class JobPages:
 
     def job(self, page: Page) -> Rendered | Redirect:
         job_id: int = page.path_params["job_id"]
-        found = self.store.jobs().get(job_id)
+        # A path's number may be any length; ids fit in 63 bits.
+        found = self.store.jobs().get(job_id) if job_id < 2**63 else None
         if found is None:
             return Rendered("missing.html", {"title": "Job", "what": f"job {job_id}"}, 404)
         if page.method == "POST":
