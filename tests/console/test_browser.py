@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -107,7 +107,17 @@ def _click(browser: WebDriver, element: WebElement) -> None:
     """Click what loads a new page, and wait until it has replaced the old one."""
     old = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 30).until(lambda _: _replaced(old))
+
+
+def _replaced(old: WebElement) -> bool:
+    try:
+        return bool(expected_conditions.staleness_of(old)(None))
+    except WebDriverException as exc:
+        # Asked while the new page replaces the old, chromedriver may say so in other words.
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
 
 
 def _sync(server: Server, *records: str) -> None:
