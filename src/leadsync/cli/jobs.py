@@ -8,7 +8,7 @@ from leadsync.cli import database_option, main
 from leadsync.cli.common import store_for
 from leadsync.clock import SYSTEM_CLOCK
 from leadsync.jobs.kinds import IMPORT
-from leadsync.operations import bulk_extract, bulk_import
+from leadsync.operations import bulk_extract, bulk_import, bulk_jobs
 from leadsync.operations.rest_leads import iso
 from leadsync.store.base import Store
 from leadsync.store.jobs import Job
@@ -109,8 +109,7 @@ def cancel_job(job_id: str, database_url: str | None) -> None:
         job = _find(store, job_id)
         if _status(job) in ("Complete", "Completed", "Failed", "Canceled"):
             raise click.ClickException(f"job {job_id} is {_status(job)} already")
-        reason = "Import canceled" if job.kind == IMPORT else "Canceled"
-        store.jobs().cancel(job.id, SYSTEM_CLOCK.now(), reason)
+        bulk_jobs.cancel_job(store, job, SYSTEM_CLOCK.now())
     finally:
         store.close()
     click.echo(f"canceled job {job_id}")

@@ -14,6 +14,7 @@ from leadsync.console.pages import _int, _query, _size
 from leadsync.console.web import Page, PageHandler, Redirect, Rendered
 from leadsync.jobs.kinds import ACTIVITIES_EXPORT, IMPORT, LEADS_EXPORT
 from leadsync.operations import bulk_extract, bulk_import
+from leadsync.operations.bulk_jobs import cancel_job
 from leadsync.store.base import Store
 from leadsync.store.jobs import CANCELED, COMPLETED, CREATED, FAILED, FINISHED, QUEUED, RUNNING, Job
 
@@ -26,8 +27,6 @@ KINDS = {
     ACTIVITIES_EXPORT: "Activity extract",
 }
 STATUSES = (CREATED, QUEUED, RUNNING, COMPLETED, FAILED, CANCELED)
-#: What the CLI's ``leadsync jobs cancel`` records as the reason.
-_CANCEL_REASON = {IMPORT: "Import canceled"}
 
 
 class JobPages:
@@ -138,7 +137,7 @@ class JobPages:
             return Redirect(here, f"Job {job.id} has ended already.")
         # What ``leadsync jobs cancel`` does: a running job's runner stops at its next write.
         at = datetime.fromtimestamp(self.clock(), UTC)
-        after = self.store.jobs().cancel(job.id, at, _CANCEL_REASON.get(job.kind, "Canceled"))
+        after = cancel_job(self.store, job, at)
         if after is None or after.status != CANCELED:
             return Redirect(here, f"Job {job.id} has ended already.")
         return Redirect(here, f"Job {job.id} canceled.")

@@ -34,6 +34,7 @@ from leadsync.jobs.kinds import ACTIVITIES_EXPORT, EXPORT_QUEUE, EXPORTS, LEADS_
 from leadsync.model import Value
 from leadsync.operations import rest_activities, rest_leads
 from leadsync.operations.activities import presented
+from leadsync.operations.bulk_jobs import cancel_job
 from leadsync.operations.fields import FieldCatalogue
 from leadsync.store.base import ActivityQuery, LeadQuery, Store
 from leadsync.store.jobs import (
@@ -233,7 +234,7 @@ def enqueue_export(store: Store, job: Job, clock: Clock, daily_bytes: int) -> Jo
 def cancel_export(store: Store, job: Job, clock: Clock) -> Job:
     if job.status in FINISHED:
         return job
-    return store.jobs().cancel(job.id, clock.now(), "Canceled") or job
+    return cancel_job(store, job, clock.now()) or job
 
 
 def parse_statuses(texts: Sequence[str]) -> list[str]:
