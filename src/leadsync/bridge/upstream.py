@@ -66,6 +66,12 @@ _BACKOFF_BASE_S = 0.2
 _BACKOFF_CAP_S = 5.0
 
 
+def token_key(settings: Settings) -> str:
+    """The key the shared upstream token is stored under: one per upstream and client id,
+    so that every worker and host of one bridge shares it."""
+    return f"{settings.upstream_url.rstrip('/')} {settings.upstream_client_id}"
+
+
 class UpstreamError(Exception):
     """The upstream answered ``success: false`` with a code no retry helps."""
 
@@ -139,7 +145,7 @@ class Upstream:
         self._sleep = sleep
         self.budget = Budget(store, settings, clock, sleep=sleep)
         self._tokens = store.bridge()
-        self._token_key = f"{self.base_url} {settings.upstream_client_id}"
+        self._token_key = token_key(settings)
         self._token: UpstreamToken | None = None
         self._token_lock = threading.Lock()
         timeout = settings.upstream_timeout_seconds

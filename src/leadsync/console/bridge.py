@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.bridge.budget import UPSTREAM_SUBJECT, budget_limits
+from leadsync.bridge.upstream import token_key
 from leadsync.config import Settings
 from leadsync.console.web import Page, PageHandler, Rendered
 from leadsync.limits.policy import DayClock, quota_zone
@@ -64,9 +65,7 @@ class BridgePage:
         )
 
     def _token(self, now_ms: int) -> dict[str, Any]:
-        # The key the upstream client stores its token under (bridge.upstream.Upstream).
-        key = f"{self.settings.upstream_url.rstrip('/')} {self.settings.upstream_client_id}"
-        held = self.store.bridge().token(key)
+        held = self.store.bridge().token(token_key(self.settings))
         if held is None:
             return {"state": "none yet: taken at the first bridged call", "expires": ""}
         left_s = (held.expires_ms - now_ms) // 1000
