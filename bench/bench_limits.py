@@ -144,6 +144,7 @@ def run_raw(database_url: str, plan: list[list[int]], seed: list[list[int]], lim
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
     finally:
+        service.close()
         store.close()
     name = "raw pipeline, " + ("with limits" if limits else "no limits")
     return Run(Figures(name, len(plan) * len(plan[0]), seconds, latencies), cpu)

@@ -134,6 +134,7 @@ def run_raw(database_url: str, since: datetime, batch: int, expected: int) -> Fi
     try:
         return read_stream(call, since, batch, "raw pipeline (no HTTP)", expected)
     finally:
+        service.close()
         store.close()
 
 

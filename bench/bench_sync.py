@@ -104,6 +104,7 @@ def run_raw(database_url: str, plan: list[list[int]], seed: list[list[int]]) -> 
         latencies.append(time.perf_counter() - t0)
         assert status == 200
     seconds = time.perf_counter() - started
+    service.close()  # its calls history is written before the store closes
     store.close()
     return Figures("raw pipeline (parse + write, no HTTP)", len(plan) * BATCH, seconds, latencies)
 
