@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeAlias
-
-import psycopg
-from psycopg.rows import TupleRow
-
 from leadsync.store.bridge import (
     BridgeStore,
     JournalEntry,
@@ -18,21 +11,12 @@ from leadsync.store.bridge import (
     journal_params,
     row_to_entry,
 )
+from leadsync.store.handles import PostgresHandle
 from leadsync.store.postgres_control import _WRITE_BEGIN
-
-Conn: TypeAlias = psycopg.Connection[TupleRow]
-
-
-class _Pooled(Protocol):
-    def _fetch(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]: ...
-
-    def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
 
 
 class PostgresBridge(BridgeStore):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def token(self, key: str) -> UpstreamToken | None:

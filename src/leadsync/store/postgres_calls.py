@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeAlias
-
-import psycopg
-from psycopg.rows import TupleRow
+from collections.abc import Sequence
 
 from leadsync.store.calls import (
     CALL_COLUMNS,
@@ -23,21 +18,12 @@ from leadsync.store.calls import (
     row_to_count,
     trim_sql,
 )
+from leadsync.store.handles import PostgresHandle
 from leadsync.store.postgres_control import _WRITE_BEGIN
-
-Conn: TypeAlias = psycopg.Connection[TupleRow]
-
-
-class _Pooled(Protocol):
-    def _fetch(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]: ...
-
-    def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
 
 
 class PostgresCalls(CallStore):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def record(self, entries: Sequence[CallEntry], keep: int) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 
 from leadsync.model import Lead
 from leadsync.store.base import AlreadyExists
 from leadsync.store.console import CONSOLE_USER_COLUMNS, ConsoleReads, ConsoleUser, Dialect
-from leadsync.store.postgres_control import _WRITE_BEGIN, Conn
+from leadsync.store.handles import PostgresHandle
+from leadsync.store.postgres_control import _WRITE_BEGIN
 
 _DIALECT = Dialect(
     mark="%s",
@@ -22,16 +22,8 @@ _DIALECT = Dialect(
 )
 
 
-class _Pooled(Protocol):
-    def _fetch(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]: ...
-
-    def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
-
-
 class PostgresConsole(ConsoleReads):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def _fetch(self, query: str, params: Sequence[Any]) -> list[Any]:

@@ -15,8 +15,7 @@ lease row alone. No two statements can wait for each other.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -41,19 +40,12 @@ from leadsync.store.control import (
     row_to_rule,
     usage_from_row,
 )
+from leadsync.store.handles import PostgresHandle
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
 T = TypeVar("T")
 _WRITE_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
-
-
-class _Pooled(Protocol):
-    def _fetch(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[Row]: ...
-
-    def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
 
 
 _OVERRIDE_COLUMNS = "daily_quota, rate_calls, rate_window_ms, concurrency"
@@ -171,7 +163,7 @@ def _write_params(user_id: str, version: int, write: CounterWrite) -> dict[str, 
 
 
 class PostgresLimits(LimitStore):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def overrides(self, user_id: str) -> LimitValues:
@@ -330,7 +322,7 @@ class PostgresLimits(LimitStore):
 
 
 class PostgresFaults(FaultStore):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def add(self, rules: Sequence[FaultRule], *, replace: bool = False) -> list[FaultRule]:
@@ -400,7 +392,7 @@ class PostgresFaults(FaultStore):
 _LEAD_TABLES = ("list_members", "activities", "merged_leads", "leads")
 
 
-def reset_leads(store: _Pooled) -> int:
+def reset_leads(store: PostgresHandle) -> int:
     """Empty leads and everything hanging off them; returns how many leads there were."""
     deleted = 0
     with store._transaction(_WRITE_BEGIN) as conn:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeAlias
-
-import psycopg
-from psycopg.rows import TupleRow
+from typing import Any, TypeAlias
 
 from leadsync.model import AccessToken, ApiService
 from leadsync.store.base import AlreadyExists
+from leadsync.store.handles import PostgresHandle
 from leadsync.store.services import ServiceStore
 from leadsync.store.sqlite_services import KEEP_EXPIRED
 
-Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
 _WRITE_BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 _SERVICE_COLUMNS = "client_id, name, client_secret, created_at"
-
-
-class _Pooled(Protocol):
-    def _fetch(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[Row]: ...
-
-    def _transaction(self, begin: str) -> AbstractContextManager[Conn]: ...
 
 
 def _service(row: Row) -> ApiService:
@@ -34,7 +22,7 @@ def _service(row: Row) -> ApiService:
 
 
 class PostgresServices(ServiceStore):
-    def __init__(self, store: _Pooled) -> None:
+    def __init__(self, store: PostgresHandle) -> None:
         self._store = store
 
     def add_service(self, service: ApiService) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
-
 from leadsync.store.bridge import (
     BridgeStore,
     JournalEntry,
@@ -16,16 +11,11 @@ from leadsync.store.bridge import (
     journal_params,
     row_to_entry,
 )
-
-
-class _Transactional(Protocol):
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
+from leadsync.store.handles import SQLiteHandle
 
 
 class SQLiteBridge(BridgeStore):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def token(self, key: str) -> UpstreamToken | None:

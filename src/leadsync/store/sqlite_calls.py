@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
 
 from leadsync.store.calls import (
     CALL_COLUMNS,
@@ -21,16 +18,11 @@ from leadsync.store.calls import (
     row_to_count,
     trim_sql,
 )
-
-
-class _Transactional(Protocol):
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
+from leadsync.store.handles import SQLiteHandle
 
 
 class SQLiteCalls(CallStore):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def record(self, entries: Sequence[CallEntry], keep: int) -> None:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from leadsync.model import Lead
 from leadsync.store.base import AlreadyExists
 from leadsync.store.console import CONSOLE_USER_COLUMNS, ConsoleReads, ConsoleUser, Dialect
-
-
-class _Transactional(Protocol):
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
+from leadsync.store.handles import SQLiteHandle
 
 
 def _dialect() -> Dialect:
@@ -30,7 +24,7 @@ def _dialect() -> Dialect:
 
 
 class SQLiteConsole(ConsoleReads):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def _fetch(self, query: str, params: Sequence[Any]) -> list[Any]:

@@ -11,8 +11,7 @@ import sqlite3
 import sys
 from array import array
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from leadsync.store.control import (
     LIMIT_CODES,
@@ -33,14 +32,9 @@ from leadsync.store.control import (
     row_to_rule,
     usage_from_row,
 )
+from leadsync.store.handles import SQLiteHandle
 
 T = TypeVar("T")
-
-
-class _Transactional(Protocol):
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 _OVERRIDE_COLUMNS = "daily_quota, rate_calls, rate_window_ms, concurrency"
@@ -107,7 +101,7 @@ def _overrides(row: Sequence[Any]) -> LimitValues:
 
 
 class SQLiteLimits(LimitStore):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def overrides(self, user_id: str) -> LimitValues:
@@ -261,7 +255,7 @@ def _rule_params(rule: FaultRule) -> tuple[Any, ...]:
 
 
 class SQLiteFaults(FaultStore):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def add(self, rules: Sequence[FaultRule], *, replace: bool = False) -> list[FaultRule]:
@@ -323,7 +317,7 @@ class SQLiteFaults(FaultStore):
         return fired
 
 
-def reset_leads(store: _Transactional) -> int:
+def reset_leads(store: SQLiteHandle) -> int:
     """Empty leads and everything hanging off them; returns how many leads there were."""
     with store._transaction() as conn:
         count = int(conn.execute("SELECT count(*) FROM leads").fetchone()[0])

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
 from leadsync.model import AccessToken, ApiService
 from leadsync.store.base import AlreadyExists
+from leadsync.store.handles import SQLiteHandle
 from leadsync.store.services import ServiceStore
 
 #: How long an expired token is remembered (to answer 602 rather than 601).
 KEEP_EXPIRED = timedelta(days=1)
-
-
-class _Transactional(Protocol):
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
 
 def _us(value: datetime) -> int:
@@ -31,7 +24,7 @@ def _at(value: int) -> datetime:
 
 
 class SQLiteServices(ServiceStore):
-    def __init__(self, store: _Transactional) -> None:
+    def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
 
     def add_service(self, service: ApiService) -> None:
