@@ -187,6 +187,7 @@ def test_users_usage_shows_rest_against_rest_limits(store: Store) -> None:
     limits = store.limits()
     limits.count_usage(UsageCount("@rest", day, calls=2, records=5))
     limits.count_usage(UsageCount("@rest", day, rejected=RATE_CODE))
+    limits.flush_usage()  # the CLI reads through a store of its own
     env = {"LEADSYNC_REST_DAILY_QUOTA": "50", "LEADSYNC_DAILY_QUOTA": "7"}
     shown = CliRunner().invoke(main, ["users", "usage", "@rest", "--database", store.url], env=env)
     assert shown.exit_code == 0, shown.output

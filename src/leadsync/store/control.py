@@ -14,7 +14,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from leadsync.store.usage_batch import UsageBatch
 
 #: The Marketo codes a limit rejects with, in the order they are checked.
 QUOTA_CODE = 20015
@@ -121,6 +124,9 @@ class UsageCount:
     error: int = 0
     #: The REST service that made the calls ("": none), whose own count they add to too.
     service: str = ""
+    #: How many calls this count stands for: equal counts are summed into one to be written
+    #: (``rejected`` and ``error`` count once for each).
+    times: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,13 @@ def in_window(times: Iterable[int], *, now_ms: int, window_ms: int) -> tuple[int
         return ()
     start = now_ms - window_ms
     return tuple(t for t in times if t > start)
+
+
+def usage_values(count: UsageCount) -> tuple[Any, ...]:
+    """What a count adds to its ``call_usage`` row: user, day, calls, records, then the
+    rejects by each of ``LIMIT_CODES``."""
+    rejects = [count.times if count.rejected == code else 0 for code in LIMIT_CODES]
+    return (count.user_id, count.day, count.calls, count.records, *rejects)
 
 
 def usage_from_row(
@@ -209,10 +222,33 @@ class LimitStore(abc.ABC):
     def reap(self, lease_ids: Sequence[str]) -> int:
         """Delete these leases (those already gone are ignored); returns how many were."""
 
-    @abc.abstractmethod
+    #: Where counts wait to be written in batches (None: each is written at once); set by
+    #: the store for the one part it hands out.
+    _batch: UsageBatch | None = None
+
     def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
-        """Add one call's figures to its user's usage of its day and end the lease
-        ``release`` (if given; as ``release`` does), in one short write."""
+        """Add one call's figures to its user's usage of its day, and end the lease
+        ``release`` if given. A lease ends at once; a count alone is written within
+        ``usage_batch.INTERVAL_S``, and before any read of usage in this process."""
+        if release is None and self._batch is not None:
+            self._batch.add(count)
+        else:
+            self.write_usage((count,), release=release)
+
+    def flush_usage(self) -> None:
+        """Write the counts waiting (every read of usage does first)."""
+        if self._batch is not None:
+            self._batch.flush()
+
+    def close(self) -> None:
+        """Write the counts waiting and stop writing in the background."""
+        if self._batch is not None:
+            self._batch.close()
+
+    @abc.abstractmethod
+    def write_usage(self, counts: Sequence[UsageCount], *, release: str | None = None) -> None:
+        """Add these counts to their users' usage and end the lease ``release`` (if given;
+        as ``release`` does), in one transaction."""
 
     @abc.abstractmethod
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:

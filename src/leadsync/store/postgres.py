@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
@@ -320,6 +321,8 @@ class PostgresStore(Store):
     ) -> None:
         """Open a pool on ``url``; ``timeout`` bounds the wait for a free connection."""
         self.url = url
+        self._limits: PostgresLimits | None = None
+        self._limits_lock = threading.Lock()
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error as exc:
@@ -362,6 +365,8 @@ class PostgresStore(Store):
             ) from exc
 
     def close(self) -> None:
+        if self._limits is not None:
+            self._limits.close()
         self._pool.close()
 
     # -- connections ----------------------------------------------------------------------
@@ -539,7 +544,11 @@ class PostgresStore(Store):
 
     # -- call limits, fault rules, reset -------------------------------------------------
     def limits(self) -> LimitStore:
-        return PostgresLimits(self)
+        # One part for the store's life: its usage counts wait in it (store/usage_batch.py).
+        with self._limits_lock:
+            if self._limits is None:
+                self._limits = PostgresLimits(self)
+            return self._limits
 
     def faults(self) -> FaultStore:
         return PostgresFaults(self)

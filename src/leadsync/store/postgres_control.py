@@ -21,7 +21,6 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from leadsync.store.control import (
-    LIMIT_CODES,
     LIMIT_FIELDS,
     RULE_COLUMNS,
     Counters,
@@ -39,8 +38,10 @@ from leadsync.store.control import (
     UsageCount,
     row_to_rule,
     usage_from_row,
+    usage_values,
 )
 from leadsync.store.handles import PostgresHandle
+from leadsync.store.usage_batch import UsageBatch
 
 Conn: TypeAlias = psycopg.Connection[TupleRow]
 Row: TypeAlias = tuple[Any, ...]
@@ -115,8 +116,8 @@ _RELEASE_AND_COUNT = (
 
 # Written beside the usage count, in the same statement.
 _COUNT_ERROR = """errs AS (
-    INSERT INTO call_errors AS e (user_id, day, code, calls) VALUES (%s, %s, %s, 1)
-    ON CONFLICT (user_id, day, code) DO UPDATE SET calls = e.calls + 1
+    INSERT INTO call_errors AS e (user_id, day, code, calls) VALUES (%s, %s, %s, %s)
+    ON CONFLICT (user_id, day, code) DO UPDATE SET calls = e.calls + excluded.calls
 )"""
 _COUNT_SERVICE = """svc AS (
     INSERT INTO service_usage AS s (client_id, day, calls) VALUES (%s, %s, %s)
@@ -162,9 +163,33 @@ def _write_params(user_id: str, version: int, write: CounterWrite) -> dict[str, 
     }
 
 
+def _count_statement(count: UsageCount, release: str | None) -> tuple[str, tuple[Any, ...]]:
+    """One statement that adds ``count`` (its errors and its service's calls with it) and
+    ends the lease ``release``."""
+    params = usage_values(count)
+    service = bool(count.service and count.calls)
+    if not (count.error or service):
+        if release is None:
+            return _COUNT_USAGE, params
+        return _RELEASE_AND_COUNT, (release, *params)
+    ctes: list[str] = []
+    first: list[Any] = []
+    if release is not None:
+        ctes.append("gone AS (DELETE FROM call_leases WHERE lease_id = %s)")
+        first.append(release)
+    if count.error:
+        ctes.append(_COUNT_ERROR)
+        first += [count.user_id, count.day, count.error, count.times]
+    if service:
+        ctes.append(_COUNT_SERVICE)
+        first += [count.service, count.day, count.calls]
+    return "WITH " + ", ".join(ctes) + _COUNT_USAGE.rstrip(), (*first, *params)
+
+
 class PostgresLimits(LimitStore):
     def __init__(self, store: PostgresHandle) -> None:
         self._store = store
+        self._batch = UsageBatch(self.write_usage)
 
     def overrides(self, user_id: str) -> LimitValues:
         rows = self._store._fetch(
@@ -261,47 +286,30 @@ class PostgresLimits(LimitStore):
         )
         return int(rows[0][0])
 
-    def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
-        rejects = [int(count.rejected == code) for code in LIMIT_CODES]
-        params: tuple[Any, ...] = (
-            count.user_id,
-            count.day,
-            count.calls,
-            count.records,
-            *rejects,
-        )
-        service = bool(count.service and count.calls)
-        if count.error or service:
-            ctes: list[str] = []
-            first: list[Any] = []
-            if release is not None:
-                ctes.append("gone AS (DELETE FROM call_leases WHERE lease_id = %s)")
-                first.append(release)
-            if count.error:
-                ctes.append(_COUNT_ERROR)
-                first += [count.user_id, count.day, count.error]
-            if service:
-                ctes.append(_COUNT_SERVICE)
-                first += [count.service, count.day, count.calls]
-            self._store._fetch("WITH " + ", ".join(ctes) + _COUNT_USAGE.rstrip(), (*first, *params))
-        elif release is None:
-            self._store._fetch(_COUNT_USAGE, params)
-        else:
-            self._store._fetch(_RELEASE_AND_COUNT, (release, *params))
+    def write_usage(self, counts: Sequence[UsageCount], *, release: str | None = None) -> None:
+        if len(counts) == 1:
+            self._store._fetch(*_count_statement(counts[0], release))
+            return
+        with self._store._transaction(_WRITE_BEGIN) as conn:
+            for index, count in enumerate(counts):
+                conn.execute(*_count_statement(count, release if index == 0 else None))
 
     def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        self.flush_usage()
         rows = self._store._fetch(
             "SELECT code, calls FROM call_errors WHERE user_id = %s AND day = %s", (user_id, day)
         )
         return {int(code): int(calls) for code, calls in rows}
 
     def service_calls(self, day: int) -> dict[str, int]:
+        self.flush_usage()
         rows = self._store._fetch(
             "SELECT client_id, calls FROM service_usage WHERE day = %s", (day,)
         )
         return {client_id: int(calls) for client_id, calls in rows}
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
+        self.flush_usage()
         sql = _USAGE
         params: tuple[Any, ...] = (day,)
         if user_id is not None:
@@ -313,6 +321,7 @@ class PostgresLimits(LimitStore):
         ]
 
     def reset_usage(self) -> None:
+        self.flush_usage()
         with self._store._transaction(_WRITE_BEGIN) as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")

@@ -191,6 +191,10 @@ class SqlJobs(JobStore):
     def claim(
         self, queues: Sequence[QueueLimit], owner: str, at: datetime, lease_until: datetime
     ) -> Job | None:
+        # Idle runners poll: a read first, so that they take no write lock (SQLite's is the
+        # whole database's) while nothing waits.
+        if not self._fetch("SELECT 1 FROM bulk_jobs WHERE status = ? LIMIT 1", (QUEUED,)):
+            return None
         with self._queue() as run:
             for queue in queues:
                 marks = _marks(len(queue.kinds))

@@ -290,6 +290,8 @@ class SQLiteStore(Store):
             )
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        self._limits: SQLiteLimits | None = None
+        self._limits_lock = threading.Lock()
         self._all_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         with self._errors():
@@ -352,6 +354,8 @@ class SQLiteStore(Store):
         return conn
 
     def close(self) -> None:
+        if self._limits is not None:
+            self._limits.close()
         self._checkpointer.close()
         with self._conns_lock:
             conns, self._all_conns = self._all_conns, []
@@ -487,7 +491,11 @@ class SQLiteStore(Store):
 
     # -- call limits, fault rules, reset -------------------------------------------------
     def limits(self) -> LimitStore:
-        return SQLiteLimits(self)
+        # One part for the store's life: its usage counts wait in it (store/usage_batch.py).
+        with self._limits_lock:
+            if self._limits is None:
+                self._limits = SQLiteLimits(self)
+            return self._limits
 
     def faults(self) -> FaultStore:
         return SQLiteFaults(self)

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from leadsync.store.control import (
-    LIMIT_CODES,
     LIMIT_FIELDS,
     RULE_COLUMNS,
     Counters,
@@ -31,8 +30,10 @@ from leadsync.store.control import (
     UsageCount,
     row_to_rule,
     usage_from_row,
+    usage_values,
 )
 from leadsync.store.handles import SQLiteHandle
+from leadsync.store.usage_batch import UsageBatch
 
 T = TypeVar("T")
 
@@ -76,8 +77,8 @@ ON CONFLICT (user_id, day) DO UPDATE SET
 """
 
 _COUNT_ERROR = """
-INSERT INTO call_errors (user_id, day, code, calls) VALUES (?, ?, ?, 1)
-ON CONFLICT (user_id, day, code) DO UPDATE SET calls = calls + 1
+INSERT INTO call_errors (user_id, day, code, calls) VALUES (?, ?, ?, ?)
+ON CONFLICT (user_id, day, code) DO UPDATE SET calls = calls + excluded.calls
 """
 
 _COUNT_SERVICE = """
@@ -103,6 +104,7 @@ def _overrides(row: Sequence[Any]) -> LimitValues:
 class SQLiteLimits(LimitStore):
     def __init__(self, store: SQLiteHandle) -> None:
         self._store = store
+        self._batch = UsageBatch(self.write_usage)
 
     def overrides(self, user_id: str) -> LimitValues:
         rows = self._store._fetch(
@@ -194,20 +196,20 @@ class SQLiteLimits(LimitStore):
                 gone += max(cur.rowcount, 0)
         return gone
 
-    def count_usage(self, count: UsageCount, *, release: str | None = None) -> None:
-        rejects = [int(count.rejected == code) for code in LIMIT_CODES]
+    def write_usage(self, counts: Sequence[UsageCount], *, release: str | None = None) -> None:
         with self._store._transaction() as conn:
             if release is not None:
                 conn.execute("DELETE FROM call_leases WHERE lease_id = ?", (release,))
-            conn.execute(
-                _COUNT_USAGE, (count.user_id, count.day, count.calls, count.records, *rejects)
-            )
-            if count.error:
-                conn.execute(_COUNT_ERROR, (count.user_id, count.day, count.error))
-            if count.service and count.calls:
-                conn.execute(_COUNT_SERVICE, (count.service, count.day, count.calls))
+            conn.executemany(_COUNT_USAGE, [usage_values(count) for count in counts])
+            errors = [(c.user_id, c.day, c.error, c.times) for c in counts if c.error]
+            if errors:
+                conn.executemany(_COUNT_ERROR, errors)
+            services = [(c.service, c.day, c.calls) for c in counts if c.service and c.calls]
+            if services:
+                conn.executemany(_COUNT_SERVICE, services)
 
     def usage(self, user_id: str | None, *, now_ms: int, day: int, window_ms: int) -> list[Usage]:
+        self.flush_usage()
         sql = _USAGE
         params: tuple[Any, ...] = (day,)
         if user_id is not None:
@@ -220,18 +222,21 @@ class SQLiteLimits(LimitStore):
         ]
 
     def error_counts(self, user_id: str, day: int) -> dict[int, int]:
+        self.flush_usage()
         rows = self._store._fetch(
             "SELECT code, calls FROM call_errors WHERE user_id = ? AND day = ?", (user_id, day)
         )
         return {int(code): int(calls) for code, calls in rows}
 
     def service_calls(self, day: int) -> dict[str, int]:
+        self.flush_usage()
         rows = self._store._fetch(
             "SELECT client_id, calls FROM service_usage WHERE day = ?", (day,)
         )
         return {client_id: int(calls) for client_id, calls in rows}
 
     def reset_usage(self) -> None:
+        self.flush_usage()
         with self._store._transaction() as conn:
             conn.execute("DELETE FROM call_leases")
             conn.execute("DELETE FROM call_usage")
