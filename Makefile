@@ -11,7 +11,8 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # The C extension is built by the install: a changed .pyx needs it again.
-$(STAMP): pyproject.toml src/leadsync/soap/_speedups.pyx src/leadsync/operations/text.py setup.py | $(PY)
+$(STAMP): pyproject.toml src/leadsync/soap/_speedups.pyx src/leadsync/operations/text.py \
+		src/leadsync/operations/text.pxd setup.py | $(PY)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@

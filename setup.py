@@ -26,5 +26,7 @@ setup(
             ),
         ],
         compiler_directives={"language_level": "3"},
+        # Where the reader finds operations/text.pxd, to call the compiled text rule in C.
+        include_path=["src"],
     ),
 )

@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -16,6 +15,5 @@ def read_lead_records(
     plain: dict[str, Any],
     fields: dict[str, Any],
     max_chars: int,
-    plain_text: Callable[[str], Value],
 ) -> list[RecordParts | etree._Element]: ...
 def frees_records() -> bool: ...

@@ -11,11 +11,13 @@ element back to ``read_lead_record``, the definition, which decides. The propert
 tests/soap/test_record_reader_property.py proves the two give equal records.
 
 Attributes named exactly as a plain text field (``FieldCatalogue.plain``) are typed with the
-one typing function the caller passes (``operations.text.plain_text``) and kept in the
-record's ``typed`` dict; the others stay (name, value) pairs for the sync's rules.
+one typing function, ``operations.text.plain_text`` (compiled from the same source and
+called here in C), and kept in the record's ``typed`` dict; the others stay (name, value)
+pairs for the sync's rules.
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+from leadsync.operations.text cimport plain_text
 from libc.string cimport memcmp, strcmp, strlen
 
 cdef extern from "<dlfcn.h>" nogil:
@@ -191,7 +193,7 @@ cdef class _Names:
 
 
 cdef bint _attributes(
-    xmlNode* node, _Names names, object plain_text, list pairs, dict typed, bint* ok
+    xmlNode* node, _Names names, list pairs, dict typed, bint* ok
 ):
     """Reads the attributes into ``pairs`` and ``typed``; False when a name is unknown.
     ``ok`` is cleared for any shape but one attrName and one attrValue per attribute."""
@@ -247,7 +249,7 @@ cdef bint _attributes(
     return True
 
 
-cdef object _record(xmlNode* node, _Names names, object plain_text):
+cdef object _record(xmlNode* node, _Names names):
     """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes, typed), or None to read
     it in Python."""
     cdef bint ok = True
@@ -270,7 +272,7 @@ cdef object _record(xmlNode* node, _Names names, object plain_text):
                 # A later list replaces an earlier one, as in the Python reader.
                 pairs = []
                 typed = {}
-                if not _attributes(child, names, plain_text, pairs, typed, &ok):
+                if not _attributes(child, names, pairs, typed, &ok):
                     return None
             elif kind == K_EMAIL:
                 email = _text(child, &ok)
@@ -291,14 +293,13 @@ def read_lead_records(
     dict plain,
     dict fields,
     Py_ssize_t max_chars,
-    object plain_text,
 ):
     """One entry per element child of ``record_list``: the record's parts as a tuple, or the
     element itself when it needs the general reader.
 
     ``plain`` and ``fields`` hold the exact names of the plain text fields and of every
     field; a value of a plain text field longer than ``max_chars`` stays a pair, the others
-    are typed with ``plain_text``.
+    are typed with ``operations.text.plain_text``.
 
     Records read here are taken out of the tree and freed without the GIL: a batch's
     records are nearly all of its tree, and other calls need not wait while they are freed.
@@ -313,7 +314,7 @@ def read_lead_records(
     while node is not NULL:
         next_node = node.next
         if node.type == XML_ELEMENT_NODE:
-            parts = _record(node, names, plain_text) if node._private is NULL else None
+            parts = _record(node, names) if node._private is NULL else None
             if parts is None:
                 parts = cetree.elementFactory(record_list._doc, node)
             elif _free_node_list is not NULL:

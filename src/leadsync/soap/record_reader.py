@@ -57,7 +57,7 @@ _EXACT = {
 }
 
 NativeReader = Callable[
-    [etree._Element, dict[str, Any], dict[str, Any], int, Callable[[str], Value]],
+    [etree._Element, dict[str, Any], dict[str, Any], int],
     list["RecordParts | etree._Element"],
 ]
 
@@ -84,9 +84,7 @@ def read_lead_records(record_list: etree._Element, catalogue: FieldCatalogue) ->
         return [read_lead_record(el, catalogue) for el in xml.children(record_list)]
     return [
         lead_input(*parts) if isinstance(parts, tuple) else read_lead_record(parts, catalogue)
-        for parts in native_reader(
-            record_list, catalogue.plain, catalogue.exact, STRING_MAX_CHARS, plain_text
-        )
+        for parts in native_reader(record_list, catalogue.plain, catalogue.exact, STRING_MAX_CHARS)
     ]
 
 
