@@ -127,3 +127,14 @@ def test_admin_usage_shows_rest_against_rests_limits_and_codes(store: Store) -> 
     assert (row["user"], row["calls_today"], row["calls_in_window"]) == ("@rest", 2, 2)
     assert row["rejects"] == {"607": 0, "606": 1, "615": 0}
     assert (row["limits"]["rate_calls"], row["limits"]["rate_window_ms"]) == (2, 20_000)
+
+
+def test_admin_limits_of_the_rest_subject_are_rests(store: Store) -> None:
+    settings = Settings(rest_rate_limit="2/20s", rate_limit="50/60s", admin_token="t0ken")
+    auth = {"Authorization": "Bearer t0ken"}
+    for rest in make_rest(store, settings):
+        store.add_user("soap_user", "k")
+        shown = rest.http.get("/admin/users/@rest/limits", headers=auth).json()
+        soap = rest.http.get("/admin/users/soap_user/limits", headers=auth).json()
+    assert (shown["effective"]["rate_calls"], shown["effective"]["rate_window_ms"]) == (2, 20_000)
+    assert (soap["effective"]["rate_calls"], soap["effective"]["rate_window_ms"]) == (50, 60_000)

@@ -21,9 +21,9 @@ from leadsync.clock import SYSTEM_CLOCK, Clock
 from leadsync.config import Settings
 from leadsync.errors import ConfigError
 from leadsync.limits.faults import RuleError, parse_rule, rule_from_mapping, rule_json
-from leadsync.limits.policy import parse_rate, server_limits
+from leadsync.limits.policy import parse_rate
 from leadsync.model import Lead
-from leadsync.rest.limits import UsageView, usage_views
+from leadsync.rest.limits import UsageView, limits_of, usage_views
 from leadsync.rest.routes import rest_operations
 from leadsync.serving.bodies import (
     BodyBudget,
@@ -132,7 +132,6 @@ class _AdminApi:
         self.limits_changed = limits_changed
         # Fault rules may name SOAP operations and REST ones.
         self.operations = frozenset(wsdl_operations()) | frozenset(rest_operations())
-        self.defaults = server_limits(settings)
 
     # -- fault rules ----------------------------------------------------------------------
     async def faults(self, request: Request) -> Response:
@@ -245,7 +244,7 @@ class _AdminApi:
             {
                 "user": user_id,
                 "own": _limits_json(overrides),
-                "effective": _limits_json(overrides.over(self.defaults)),
+                "effective": _limits_json(overrides.over(limits_of(self.settings, user_id))),
             }
         )
 

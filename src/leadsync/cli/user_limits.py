@@ -13,8 +13,8 @@ from leadsync.cli import database_option
 from leadsync.cli.common import store_for
 from leadsync.cli.config_cmd import config_option, load_settings
 from leadsync.errors import ConfigError
-from leadsync.limits.policy import format_rate, parse_rate, quota_zone, server_limits
-from leadsync.rest.limits import usage_views
+from leadsync.limits.policy import format_rate, parse_rate, quota_zone
+from leadsync.rest.limits import limits_of, usage_views
 from leadsync.store.base import Store
 from leadsync.store.control import LIMIT_CODES, LimitValues, UnknownUser, Usage
 
@@ -157,7 +157,7 @@ def usage(user_id: str | None, database_url: str | None, config_path: str | None
             click.echo()
         view = views.get(name)
         if view is None:  # a user the store has no usage row for yet
-            defaults = server_limits(settings)
+            defaults = limits_of(settings, name)
             _print_usage(Usage(name, LimitValues(), 0, 0, {}, 0, 0), defaults, zone, LIMIT_CODES)
         else:
             _print_usage(view.usage, view.limits, zone, view.codes)

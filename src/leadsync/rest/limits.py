@@ -59,6 +59,12 @@ def rest_limits(settings: Settings) -> LimitValues:
     return server_limits(guard_settings(settings))
 
 
+def limits_of(settings: Settings, user_id: str) -> LimitValues:
+    """The server's limits that apply to ``user_id``: REST's for the REST subject, the SOAP
+    limits for every API user."""
+    return rest_limits(settings) if user_id == REST_SUBJECT else server_limits(settings)
+
+
 def ensure_subject(store: Store) -> None:
     """The limits' tables count calls per API user: the REST subject must be one."""
     if store.get_user(REST_SUBJECT) is None:
@@ -108,7 +114,7 @@ def usage_views(
     the admin API alike: SOAP users against the server's limits and codes, ``@rest`` against
     REST's."""
     days = DayClock(quota_zone(settings))
-    soap, rest = server_limits(settings), rest_limits(settings)
+    soap, rest = limits_of(settings, ""), limits_of(settings, REST_SUBJECT)
     counts = store.limits()
     day, now_ms = days.day(now), int(now * 1000)
     found = counts.usage(user_id, now_ms=now_ms, day=day, window_ms=soap.rate_window_ms or 0)
