@@ -32,6 +32,8 @@ def test_entries_are_kept_then_trimmed_after_the_retention(store: Store) -> None
     journal.add(_entry(start + DAY_MS))
     assert len(store.bridge().journal()) == 3
     assert [e.fault_code for e in store.bridge().journal(failed_only=True)] == [None, 20023]
+    newest = store.bridge().journal(limit=2, newest_first=True)
+    assert [e.id for e in newest] == [e.id for e in store.bridge().journal()][::-1][:2]
     assert len(store.bridge().journal(since_ms=start + 1)) == 2
     # Trimming happens at most once an hour.
     clock.advance(timedelta(days=1, hours=1))

@@ -112,6 +112,7 @@ def test_jobs_filter_by_kind_and_status_and_page_newest_first(
     ]
     canceled = _rows(console.get("/console/jobs?status=canceled&kind=leads_export").text)
     assert [r.split()[0] for r in canceled] == ["e-0"]
+    assert console.get("/console/jobs?before=" + "9" * 40).status_code == 200
     assert _rows(console.get("/console/jobs?before=99999999999999999").text)[0].startswith(
         str(imported.id)
     )

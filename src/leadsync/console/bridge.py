@@ -19,11 +19,6 @@ from leadsync.store.bridge import JournalEntry
 
 #: Journal entries the page shows, newest first.
 SHOWN = 100
-#: The journal is read oldest first from a time on: the page looks back this far, then
-#: further, until it has ``SHOWN`` entries. The upstream's budget (Marketo's 100 calls per
-#: 20 s) keeps a window's entries to a few thousand; READ_CAP bounds a read whatever it is.
-LOOK_BACK_MS = (10 * 60_000, 3_600_000, 86_400_000, 7 * 86_400_000, None)
-READ_CAP = 20_000
 
 
 class BridgePage:
@@ -48,7 +43,7 @@ class BridgePage:
             )
         now_ms = int(self.clock() * 1000)
         failed_only = page.query.get("failed", "") not in ("", "0")
-        entries = self._recent(now_ms, failed_only)
+        entries = self._recent(failed_only)
         return Rendered(
             "bridge.html",
             {
@@ -88,15 +83,8 @@ class BridgePage:
             "concurrency": self.limits.concurrency,
         }
 
-    def _recent(self, now_ms: int, failed_only: bool) -> list[JournalEntry]:
-        journal = self.store.bridge()
-        entries: list[JournalEntry] = []
-        for back in LOOK_BACK_MS:
-            since = now_ms - back if back is not None else None
-            entries = journal.journal(since_ms=since, failed_only=failed_only, limit=READ_CAP)
-            if len(entries) >= SHOWN:
-                break
-        return entries[::-1][:SHOWN]
+    def _recent(self, failed_only: bool) -> list[JournalEntry]:
+        return self.store.bridge().journal(failed_only=failed_only, limit=SHOWN, newest_first=True)
 
 
 def _when(at_ms: int) -> str:

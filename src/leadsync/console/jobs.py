@@ -19,8 +19,6 @@ from leadsync.store.base import Store
 from leadsync.store.jobs import CANCELED, COMPLETED, CREATED, FAILED, FINISHED, QUEUED, RUNNING, Job
 
 PAGE_SIZE = 50
-#: The widest window of ids a page of the newest jobs reads at once.
-MAX_WINDOW = 5_000
 KINDS = {
     IMPORT: "Lead import",
     LEADS_EXPORT: "Lead extract",
@@ -33,8 +31,6 @@ class JobPages:
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
-        #: The highest job id seen: where looking for the newest starts (ids only grow).
-        self._top_seen = 0
 
     def table(self) -> dict[str, tuple[PageHandler, list[str]]]:
         return {
@@ -75,49 +71,9 @@ class JobPages:
     def _newest(
         self, kinds: Sequence[str], statuses: Sequence[str], before: int | None
     ) -> list[Job]:
-        """Up to ``PAGE_SIZE + 1`` jobs below ``before``, newest first.
-
-        The store lists jobs oldest first from an id on; the page reads windows of ids
-        backwards from the top, each twice as wide as the one before, so it reads about as
-        many jobs as it shows however many the store keeps."""
-        jobs = self.store.jobs()
-        oldest = jobs.jobs((), (), 0, 1)
-        if not oldest:
-            return []
-        # Ids below the oldest job (those of jobs deleted after their week) hold nothing.
-        floor = oldest[0].id - 1
-        hi = self._top_id() if before is None else min(before - 1, self._top_id())
-        window = 2 * PAGE_SIZE
-        found: list[Job] = []
-        while hi > floor and len(found) <= PAGE_SIZE:
-            lo = max(hi - window, floor)
-            # Ids are given in order, so ``hi - lo`` rows from ``lo`` on cover (lo, hi]; with a
-            # filter some may lie past ``hi``, but a read never holds more than its window.
-            chunk = jobs.jobs(kinds, statuses, lo, hi - lo)
-            found += reversed([job for job in chunk if job.id <= hi])
-            hi, window = lo, min(window * 2, MAX_WINDOW)
-        return found[: PAGE_SIZE + 1]
-
-    def _top_id(self) -> int:
-        """An id no job is above: from the last one seen, forward in growing steps, then
-        halving the gap (a few one-row reads)."""
-        jobs = self.store.jobs()
-        first = jobs.jobs((), (), self._top_seen, 1)
-        if not first:
-            return self._top_seen
-        low, step = first[0].id, PAGE_SIZE
-        while further := jobs.jobs((), (), low + step, 1):
-            low, step = further[0].id, step * 2
-        high = low + step
-        while high - low > 1:
-            middle = (low + high) // 2
-            further = jobs.jobs((), (), middle, 1)
-            if further:
-                low = further[0].id
-            else:
-                high = middle
-        self._top_seen = low
-        return high
+        """Up to ``PAGE_SIZE + 1`` jobs below ``before``, newest first (one more than a page
+        says whether there is a next one)."""
+        return self.store.jobs().newest(kinds, statuses, before, PAGE_SIZE + 1)
 
     def job(self, page: Page) -> Rendered | Redirect:
         job_id: int = page.path_params["job_id"]

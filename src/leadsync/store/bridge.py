@@ -78,9 +78,11 @@ def journal_params(e: JournalEntry) -> tuple[Any, ...]:
     )
 
 
-def journal_page_sql(since_ms: int | None, failed_only: bool, mark: str) -> tuple[str, list[Any]]:
-    """Oldest first, from ``since_ms``; ``failed_only``: faults and calls with a FAILED
-    record."""
+def journal_page_sql(
+    since_ms: int | None, failed_only: bool, mark: str, newest_first: bool = False
+) -> tuple[str, list[Any]]:
+    """Oldest first (or newest first), from ``since_ms``; ``failed_only``: faults and calls
+    with a FAILED record."""
     where: list[str] = []
     params: list[Any] = []
     if since_ms is not None:
@@ -89,7 +91,8 @@ def journal_page_sql(since_ms: int | None, failed_only: bool, mark: str) -> tupl
     if failed_only:
         where.append("(fault_code IS NOT NULL OR failed > 0)")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT {JOURNAL_COLUMNS} FROM bridge_journal{clause} ORDER BY id LIMIT {mark}"
+    order = "id DESC" if newest_first else "id"
+    sql = f"SELECT {JOURNAL_COLUMNS} FROM bridge_journal{clause} ORDER BY {order} LIMIT {mark}"
     return sql, params
 
 
@@ -130,9 +133,14 @@ class BridgeStore(abc.ABC):
 
     @abc.abstractmethod
     def journal(
-        self, *, since_ms: int | None = None, failed_only: bool = False, limit: int = 10_000
+        self,
+        *,
+        since_ms: int | None = None,
+        failed_only: bool = False,
+        limit: int = 10_000,
+        newest_first: bool = False,
     ) -> list[JournalEntry]:
-        """At most ``limit`` entries, oldest first."""
+        """At most ``limit`` entries, oldest first (or the newest, newest first)."""
 
     @abc.abstractmethod
     def trim_journal(self, before_ms: int) -> int:

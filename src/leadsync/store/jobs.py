@@ -107,6 +107,17 @@ class JobStore(abc.ABC):
         given."""
 
     @abc.abstractmethod
+    def newest(
+        self,
+        kinds: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs by descending id below ``before_id`` (None: from the newest), only of
+        ``kinds`` and ``statuses`` when given."""
+
+    @abc.abstractmethod
     def claim(
         self, queues: Sequence[QueueLimit], owner: str, at: datetime, lease_until: datetime
     ) -> Job | None:

@@ -70,6 +70,9 @@ def job_from_row(row: Sequence[Any]) -> Job:
     )
 
 
+_MAX_ID = 2**63 - 1
+
+
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
@@ -174,8 +177,30 @@ class SqlJobs(JobStore):
         after_id: int = 0,
         limit: int = 100,
     ) -> list[Job]:
-        where = ["id > ?"]
-        params: list[Any] = [after_id]
+        return self._page(kinds, statuses, "id > ?", after_id, "ORDER BY id", limit)
+
+    def newest(
+        self,
+        kinds: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        # Ids fit in 63 bits; a bound past them (or none) reads from the newest.
+        bound = _MAX_ID if before_id is None else min(before_id, _MAX_ID)
+        return self._page(kinds, statuses, "id < ?", bound, "ORDER BY id DESC", limit)
+
+    def _page(
+        self,
+        kinds: Sequence[str],
+        statuses: Sequence[str],
+        bound: str,
+        bound_id: int,
+        order: str,
+        limit: int,
+    ) -> list[Job]:
+        where = [bound]
+        params: list[Any] = [bound_id]
         if kinds:
             where.append(f"kind IN ({_marks(len(kinds))})")
             params += kinds
@@ -183,7 +208,7 @@ class SqlJobs(JobStore):
             where.append(f"status IN ({_marks(len(statuses))})")
             params += statuses
         rows = self._fetch(
-            f"SELECT {_COLUMNS} FROM bulk_jobs WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+            f"SELECT {_COLUMNS} FROM bulk_jobs WHERE {' AND '.join(where)} {order} LIMIT ?",
             (*params, limit),
         )
         return [job_from_row(row) for row in rows]

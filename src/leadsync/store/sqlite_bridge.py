@@ -42,9 +42,14 @@ class SQLiteBridge(BridgeStore):
             conn.execute(journal_insert_sql("?"), journal_params(entry))
 
     def journal(
-        self, *, since_ms: int | None = None, failed_only: bool = False, limit: int = 10_000
+        self,
+        *,
+        since_ms: int | None = None,
+        failed_only: bool = False,
+        limit: int = 10_000,
+        newest_first: bool = False,
     ) -> list[JournalEntry]:
-        sql, params = journal_page_sql(since_ms, failed_only, "?")
+        sql, params = journal_page_sql(since_ms, failed_only, "?", newest_first)
         return [row_to_entry(row) for row in self._store._fetch(sql, (*params, limit))]
 
     def trim_journal(self, before_ms: int) -> int:
