@@ -16,8 +16,9 @@ from leadsync.soap.writer import element, success
 
 def encode_sync_status(status: RecordStatus) -> str:
     error = _NIL_ERROR if status.error is None else element("error", status.error)
+    # A StrEnum formats as its value, without the ``.value`` descriptor (once a record).
     return (
-        f"<syncStatus><leadId>{status.lead_id}</leadId><status>{status.status.value}</status>"
+        f"<syncStatus><leadId>{status.lead_id}</leadId><status>{status.status}</status>"
         f"{error}</syncStatus>"
     )
 
@@ -62,19 +63,16 @@ def read_sync_request(
 
 def sync_answer(statuses: Sequence[RecordStatus]) -> CallOutcome:
     """The syncMultipleLeads response for ``statuses``, one per record in input order."""
-    counts = dict.fromkeys(SyncOutcome, 0)
-    parts = []
-    for status in statuses:
-        counts[status.status] += 1
-        parts.append(encode_sync_status(status))
-    body = "".join(parts)
+    body = "".join([encode_sync_status(status) for status in statuses])
+    # Counted by identity: an enum member's hash is a Python call, once a record in a dict.
+    outcomes = [status.status for status in statuses]
     return CallOutcome(
         body=success(
             "syncMultipleLeads", f"<result><syncStatusList>{body}</syncStatusList></result>"
         ),
         records=len(statuses),
-        created=counts[SyncOutcome.CREATED],
-        updated=counts[SyncOutcome.UPDATED],
-        failed=counts[SyncOutcome.FAILED],
+        created=outcomes.count(SyncOutcome.CREATED),
+        updated=outcomes.count(SyncOutcome.UPDATED),
+        failed=outcomes.count(SyncOutcome.FAILED),
         statuses=statuses,
     )
