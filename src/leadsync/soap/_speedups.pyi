@@ -1,13 +1,15 @@
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
-from leadsync.model import Value
+from leadsync.model import LeadInput, Value
 
-#: A record's Id, Email, ForeignSysPersonId and ForeignSysType texts (None when absent), its
-#: (name, value) attributes, and the values of its plain text fields by field name.
-RecordParts = tuple[
-    str | None, str | None, str | None, str | None, list[tuple[str, str]], dict[str, Value]
+#: Makes a record from its Id, Email, ForeignSysPersonId and ForeignSysType texts (None when
+#: absent), its (name, value) attributes, and the values of its plain text fields by name.
+MakeRecord = Callable[
+    [str | None, str | None, str | None, str | None, list[tuple[str, str]], dict[str, Value]],
+    LeadInput,
 ]
 
 def read_lead_records(
@@ -15,5 +17,6 @@ def read_lead_records(
     plain: dict[str, Any],
     fields: dict[str, Any],
     max_chars: int,
-) -> list[RecordParts | etree._Element]: ...
+    make: MakeRecord,
+) -> tuple[list[LeadInput | etree._Element], list[int]]: ...
 def frees_records() -> bool: ...

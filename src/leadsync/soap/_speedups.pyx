@@ -249,9 +249,9 @@ cdef bint _attributes(
     return True
 
 
-cdef object _record(xmlNode* node, _Names names):
-    """(Id, Email, ForeignSysPersonId, ForeignSysType, attributes, typed), or None to read
-    it in Python."""
+cdef object _record(xmlNode* node, _Names names, object make):
+    """``make(Id, Email, ForeignSysPersonId, ForeignSysType, attributes, typed)``, or None to
+    read it in Python."""
     cdef bint ok = True
     cdef xmlNode* child = node.children
     cdef Kind kind
@@ -285,7 +285,7 @@ cdef object _record(xmlNode* node, _Names names):
             if not ok:
                 return None
         child = child.next
-    return (id_text, email, fsp, fsp_type, pairs, typed)
+    return make(id_text, email, fsp, fsp_type, pairs, typed)
 
 
 def read_lead_records(
@@ -293,9 +293,12 @@ def read_lead_records(
     dict plain,
     dict fields,
     Py_ssize_t max_chars,
+    object make,
 ):
-    """One entry per element child of ``record_list``: the record's parts as a tuple, or the
-    element itself when it needs the general reader.
+    """One entry per element child of ``record_list``, and the positions of those that need
+    the general reader: a record read here is ``make``'s record of its parts (Id, Email,
+    ForeignSysPersonId and ForeignSysType texts, attributes, typed values); one that needs
+    the general reader is its element.
 
     ``plain`` and ``fields`` hold the exact names of the plain text fields and of every
     field; a value of a plain text field longer than ``max_chars`` stays a pair, the others
@@ -306,6 +309,7 @@ def read_lead_records(
     Only the elements handed back stay in ``record_list``.
     """
     cdef list out = []
+    cdef list general = []
     cdef xmlNode* node = record_list._c_node.children
     cdef xmlNode* next_node
     cdef xmlNode* done = NULL
@@ -314,8 +318,9 @@ def read_lead_records(
     while node is not NULL:
         next_node = node.next
         if node.type == XML_ELEMENT_NODE:
-            parts = _record(node, names) if node._private is NULL else None
+            parts = _record(node, names, make) if node._private is NULL else None
             if parts is None:
+                general.append(len(out))
                 parts = cetree.elementFactory(record_list._doc, node)
             elif _free_node_list is not NULL:
                 _unlink_node(node)
@@ -326,4 +331,4 @@ def read_lead_records(
     if done is not NULL:
         with nogil:
             _free_records(done)
-    return out
+    return out, general

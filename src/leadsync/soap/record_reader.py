@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
@@ -36,7 +36,7 @@ from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.text import plain_text
 
 if TYPE_CHECKING:
-    from leadsync.soap._speedups import RecordParts
+    from leadsync.soap._speedups import MakeRecord
 
 _RECORD_FIELDS = {
     "id": "id",
@@ -57,8 +57,8 @@ _EXACT = {
 }
 
 NativeReader = Callable[
-    [etree._Element, dict[str, Any], dict[str, Any], int],
-    list["RecordParts | etree._Element"],
+    [etree._Element, dict[str, Any], dict[str, Any], int, "MakeRecord"],
+    tuple[list["LeadInput | etree._Element"], list[int]],
 ]
 
 
@@ -82,10 +82,16 @@ def read_lead_records(record_list: etree._Element, catalogue: FieldCatalogue) ->
     """Every element child of a ``leadRecordList``, in order."""
     if native_reader is None:
         return [read_lead_record(el, catalogue) for el in xml.children(record_list)]
-    return [
-        lead_input(*parts) if isinstance(parts, tuple) else read_lead_record(parts, catalogue)
-        for parts in native_reader(record_list, catalogue.plain, catalogue.exact, STRING_MAX_CHARS)
-    ]
+    # The compiled reader makes each record it reads with ``lead_input``, and leaves the
+    # elements it does not read where they are, to be read here.
+    found, general = native_reader(
+        record_list, catalogue.plain, catalogue.exact, STRING_MAX_CHARS, lead_input
+    )
+    for position in general:
+        element = found[position]
+        assert isinstance(element, etree._Element)
+        found[position] = read_lead_record(element, catalogue)
+    return cast(list[LeadInput], found)  # every element is replaced by its record now
 
 
 def read_lead_record(el: etree._Element, catalogue: FieldCatalogue) -> LeadInput:
