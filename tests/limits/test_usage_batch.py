@@ -109,6 +109,8 @@ def test_a_failed_write_keeps_the_counts_for_the_next() -> None:
     fail.clear()
     batch.close()
     assert written == [UsageCount("u", DAY, calls=2, records=3, times=2)]
+    batch.add(UsageCount("u", DAY, calls=1))  # after close: written at once
+    assert written[-1] == UsageCount("u", DAY, calls=1)
 
 
 def test_counts_from_many_threads_add_up(store: Store) -> None:

@@ -43,6 +43,10 @@ class UsageBatch:
         self._thread: threading.Thread | None = None
 
     def add(self, count: UsageCount) -> None:
+        if self._closed:
+            # Nothing would write it later.
+            self._write([count])
+            return
         key = (count.user_id, count.day, count.rejected, count.error, count.service)
         with self._lock:
             waiting = self._pending.get(key)
