@@ -75,6 +75,7 @@ CHANGED: dict[str, Any] = {
     "upstream_insecure_skip_tls_verify": True,
     "upstream_wait_seconds": 12,
     "upstream_timeout_seconds": 45,
+    "bridge_extract_wait_seconds": 300,
     "upstream_daily_quota": 10_000,
     "upstream_rate_limit": "50/20s",
     "upstream_concurrency": 5,
@@ -186,6 +187,7 @@ def test_flags_set_what_they_name_and_override_the_rest(monkeypatch: pytest.Monk
         *("--upstream-client-secret", "bridge-s3cret", "--foreign-id-field", "erpId"),
         *("--upstream-ca-bundle", "/etc/leadsync/ca.pem", "--upstream-insecure-skip-tls-verify"),
         *("--upstream-wait", "12", "--upstream-timeout", "45", "--bridge-journal-days", "7"),
+        *("--bridge-extract-wait", "300"),
         *("--calls-history", "5"),
         *("--bulk-dir", "/srv/leadsync-jobs", "--bulk-threads", "1"),
     )

@@ -438,6 +438,13 @@ class Settings:
         flag="--upstream-timeout",
         minimum=1,
     )
+    bridge_extract_wait_seconds: int = setting(
+        60,
+        "Bridge mode: how long a getMultipleLeads by update time waits for the upstream's bulk"
+        " lead extract before it gets 20011 (the SOAP client's own timeout bounds it too).",
+        flag="--bridge-extract-wait",
+        minimum=1,
+    )
     upstream_daily_quota: int = setting(
         50_000,
         "Bridge mode: upstream calls a day, every worker together (0: none).",

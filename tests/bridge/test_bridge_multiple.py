@@ -1,11 +1,18 @@
 """getMultipleLeads through the bridge: key selectors as filter reads, static lists as list
-reads page by page, and a clear fault for LastUpdateAtSelector."""
+reads page by page, LastUpdateAtSelector as bulk lead extracts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from bridgekit import bridge_settings
 from lxml import etree
 
-from inprocess import AppServer
+from inprocess import AppServer, serving_app
+from leadsync.bridge.extract import refusal
+from leadsync.bridge.upstream import UpstreamError
 from leadsync.store import open_store
 from leadsync.testing import LeadsyncServer
 from support import fault, lead_record, statuses, sync_params
@@ -80,11 +87,92 @@ def test_static_list_selector_reads_the_list_page_by_page(
     assert sorted(e or "" for e in seen) == ["r0@x.com", "r1@x.com", "r2@x.com"]
 
 
-def test_last_update_selector_is_a_clear_fault(bridge: AppServer) -> None:
-    selector = (
-        f'<leadSelector {XSI} xsi:type="ns1:LastUpdateAtSelector">'
-        "<oldestUpdatedAt>2026-01-01T00:00:00Z</oldestUpdatedAt></leadSelector>"
+def _updated_selector(oldest: datetime, latest: datetime | None = None) -> str:
+    bounds = f"<oldestUpdatedAt>{oldest.isoformat()}</oldestUpdatedAt>"
+    if latest is not None:
+        bounds += f"<latestUpdatedAt>{latest.isoformat()}</latestUpdatedAt>"
+    return f'<leadSelector {XSI} xsi:type="ns1:LastUpdateAtSelector">{bounds}</leadSelector>'
+
+
+def _sync(bridge: AppServer, emails: list[str]) -> list[int]:
+    done = statuses(bridge.call("syncMultipleLeads", sync_params([lead_record(e) for e in emails])))
+    return [s.lead_id for s in done]
+
+
+def _read_all(bridge: AppServer, selector: str, batch: int) -> list[etree._Element]:
+    pages = [read(bridge, selector, batch=batch)]
+    while pages[-1].findtext(".//remainingCount") != "0":
+        position = pages[-1].findtext(".//newStreamPosition") or ""
+        assert position
+        pages.append(read(bridge, "", position=position, batch=batch))
+    return pages
+
+
+def test_last_update_selector_reads_the_updated_leads_through_a_bulk_extract(
+    bridge: AppServer,
+) -> None:
+    ids = _sync(bridge, [f"u{i}@x.com" for i in range(3)])
+    now = datetime.now(UTC)
+    pages = _read_all(bridge, _updated_selector(now - timedelta(hours=1)), batch=2)
+    assert [_emails(p) for p in pages] == [["u0@x.com", "u1@x.com"], ["u2@x.com"]]
+    assert [p.findtext(".//remainingCount") for p in pages] == ["1", "0"]
+    # Each record is the one the other reads make (values by SOAP name, the lead's id).
+    assert [r.findtext("Id") for p in pages for r in p.iter("leadRecord")] == [str(i) for i in ids]
+    # A window that ends before they were written holds none of them.
+    old = read(bridge, _updated_selector(now - timedelta(days=2), now - timedelta(days=1)))
+    assert _emails(old) == []
+    assert old.findtext(".//remainingCount") == "0"
+
+
+def test_a_window_wider_than_one_extract_is_read_as_several(bridge: AppServer) -> None:
+    _sync(bridge, ["w0@x.com", "w1@x.com"])
+    # No end: the local rule allows any width, an extract 31 days.
+    pages = _read_all(bridge, _updated_selector(datetime.now(UTC) - timedelta(days=40)), 5)
+    assert [_emails(p) for p in pages] == [[], ["w0@x.com", "w1@x.com"]]
+
+
+def test_the_local_time_range_rule_holds(bridge: AppServer) -> None:
+    now = datetime.now(UTC)
+    refused = fault(
+        bridge.call("getMultipleLeads", _updated_selector(now - timedelta(days=45), now))
     )
-    refused = fault(bridge.call("getMultipleLeads", selector))
-    assert refused.code == 20019
-    assert "bulk extract" in refused.message
+    assert refused.code == 20022
+
+
+def test_a_stalled_extract_ends_with_a_clear_fault_after_the_wait(
+    upstream: LeadsyncServer, tmp_path: Path
+) -> None:
+    upstream.inject("op=exportLeadsJob,delay=20s")
+    with serving_app(tmp_path, **bridge_settings(upstream, bridge_extract_wait_seconds=1)) as app:
+        refused = fault(
+            app.call("getMultipleLeads", _updated_selector(datetime.now(UTC) - timedelta(hours=1)))
+        )
+    assert refused.code == 20011
+    assert "bridge_extract_wait_seconds" in refused.message
+    assert "canceled" in refused.message
+
+
+def test_a_failed_extract_is_a_clear_fault(bridge: AppServer, upstream: LeadsyncServer) -> None:
+    upstream.inject("op=exportLeadsJob,code=1003")
+    refused = fault(
+        bridge.call("getMultipleLeads", _updated_selector(datetime.now(UTC) - timedelta(hours=1)))
+    )
+    assert refused.code == 20011
+    assert "ended Failed" in refused.message
+    assert "fault rule code 1003" in refused.message
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "soap"),
+    [
+        ("603", "Access denied", 20013),
+        ("1029", "Too many jobs (10) in queue", 20024),
+        ("1029", "Export daily quota 500000000 bytes exceeded", 20015),
+        ("1035", "Unsupported filter type for target subscription: updatedAt", 20019),
+        ("611", "System error", 20011),
+    ],
+)
+def test_extract_refusals_name_why(code: str, message: str, soap: int) -> None:
+    error = refusal(UpstreamError(code, message))
+    assert error.code == soap
+    assert f"bulk lead extract: {code} {message}" in error.message

@@ -5,18 +5,19 @@
   each lead once.
 - StaticListSelector: the list resolved (by id, or by name through Get Lists), then Get Leads
   by List ID, page by page; the stream position carries the upstream's page token.
-- LastUpdateAtSelector: REST has no filter on ``updatedAt``; it would need a bulk lead
-  extract, which the bridge does not run: a clear 20019.
+- LastUpdateAtSelector (and the deprecated lastUpdatedAt): REST has no filter on
+  ``updatedAt`` but the bulk lead extract's, which ``extract.Extracts`` runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from leadsync.bridge.extract import UPDATED_KIND, Extracts
 from leadsync.bridge.fields import UpstreamCatalogue, UpstreamFields
 from leadsync.bridge.reads import field_names, find_leads, lead_from_rest
 from leadsync.bridge.upstream import Upstream
-from leadsync.errors import BadStreamPosition, ListNotFound, ParameterRequired, UnsupportedOperation
+from leadsync.errors import BadStreamPosition, ListNotFound, ParameterRequired
 from leadsync.model import Lead, LeadKeyType
 from leadsync.operations import positions, reads
 from leadsync.operations.keys import LeadKey
@@ -30,7 +31,11 @@ MAX_PAGE = 300
 
 
 def get_multiple_leads(
-    ctx: CallContext, upstream: Upstream, fields: UpstreamFields, foreign: str
+    ctx: CallContext,
+    upstream: Upstream,
+    fields: UpstreamFields,
+    foreign: str,
+    extracts: Extracts,
 ) -> CallOutcome:
     request = read_multiple_request(ctx)
     selector, position = request.selector, (request.position or "").strip() or None
@@ -39,12 +44,10 @@ def get_multiple_leads(
     size = reads.batch_size(request.batch, request.limits.default_batch, request.limits.max_batch)
     known = fields.current()
     kind = positions.kind_of(position) if position else None
-    if isinstance(selector, reads.UpdatedSelector) or kind == "lu":
-        raise UnsupportedOperation(
-            "Unsupported Operation: LastUpdateAtSelector cannot be served in bridge mode:"
-            " Marketo's REST API reads leads by update time only through a bulk extract"
-        )
-    if isinstance(selector, reads.ListSelector) or kind == LIST_KIND:
+    if isinstance(selector, reads.UpdatedSelector) or kind == UPDATED_KIND:
+        updated = selector if isinstance(selector, reads.UpdatedSelector) else None
+        page = extracts.page(known, foreign, updated, position, size, request.limits)
+    elif isinstance(selector, reads.ListSelector) or kind == LIST_KIND:
         page = _list_page(upstream, known, selector, position, size, foreign)
     elif isinstance(selector, reads.KeySelector):
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from leadsync.bridge import activities, lists, merge, multiple, reads, sync_lead
+from leadsync.bridge.extract import Extracts
 from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
@@ -59,7 +60,11 @@ def _merge(bridge: Bridge, ctx: CallContext) -> CallOutcome:
 
 def _get_multiple(bridge: Bridge, ctx: CallContext) -> CallOutcome:
     return multiple.get_multiple_leads(
-        ctx, bridge.upstream, bridge.fields, bridge.settings.upstream_foreign_id_field
+        ctx,
+        bridge.upstream,
+        bridge.fields,
+        bridge.settings.upstream_foreign_id_field,
+        bridge.extracts,
     )
 
 
@@ -104,6 +109,7 @@ class Bridge:
             )
         self.upstream = Upstream(store, settings, clock)
         self.fields = UpstreamFields(self.upstream)
+        self.extracts = Extracts(self.upstream, clock, settings.bridge_extract_wait_seconds)
         self.journal = Journal(store.bridge(), settings, clock)
 
     def close(self) -> None:

@@ -235,6 +235,31 @@ class Upstream:
         and the answer was lost after the request was sent, and a SOAP fault (20015, 20023,
         20024, 20011) when the wait is over.
         """
+        answer = self._exchange(
+            method, path, params=params, form=form, body=body, write=write, deadline=deadline
+        )
+        assert isinstance(answer, dict)
+        return answer
+
+    def download(self, path: str, *, deadline: float | None = None) -> bytes:
+        """A file the upstream serves (a bulk extract's): its bytes, read like ``call``'s
+        answers (same token, budget, backoff and faults). A JSON answer is an envelope: a
+        refusal raises as ``call`` does."""
+        answer = self._exchange("GET", path, deadline=deadline, raw=True)
+        return answer if isinstance(answer, bytes) else b""
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | list[tuple[str, str | int | float | bool | None]] | None = None,
+        form: Mapping[str, str] | None = None,
+        body: Any = None,
+        write: bool = False,
+        deadline: float | None = None,
+        raw: bool = False,
+    ) -> dict[str, Any] | bytes:
         if deadline is None:
             deadline = wait_deadline(self.clock, self.settings)
         attempt = 0
@@ -279,6 +304,8 @@ class Upstream:
                     raise unreachable(last)
                 attempt += 1
                 continue
+            if raw and response.status_code == 200 and not response.is_json:
+                return response.content
             data = _json(response)
             _note(request_id=str(data.get("requestId") or ""))
             if data.get("success") is True:
@@ -317,7 +344,8 @@ class Upstream:
                 chunks.append(chunk)
         finally:
             response.close()
-        return Answer(response.status_code, b"".join(chunks))
+        kind = response.headers.get("content-type", "")
+        return Answer(response.status_code, b"".join(chunks), "json" in kind.lower())
 
     def _give_back(self, slot: Slot) -> None:
         try:
@@ -358,10 +386,11 @@ _SOAP_FOR = {
 }
 
 
-def soap_error(error: UpstreamError) -> MarketoError:
-    """The SOAP fault for an upstream refusal; its code and message are kept in the text."""
+def soap_error(error: UpstreamError, text: str = "") -> MarketoError:
+    """The SOAP fault for an upstream refusal; its code and message are kept in the text
+    (``text``, when given, says it in the caller's words)."""
     cls = _SOAP_FOR.get(error.code)
-    text = f"the upstream answered {error.code} {error.message}"
+    text = text or f"the upstream answered {error.code} {error.message}"
     if cls is None:
         return unreachable(text)
     return cls(f"{cls.short}: {text}")
@@ -381,6 +410,8 @@ def _exhausted(code: str, message: str) -> MarketoError:
 class Answer:
     status_code: int
     content: bytes
+    #: The upstream said the body is JSON (a file download's refusal is).
+    is_json: bool = True
 
 
 def _json(response: Answer) -> dict[str, Any]:
