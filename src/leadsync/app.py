@@ -92,6 +92,8 @@ def create_app(
     app.state.settings = settings
     app.state.body_budget = body_budget
     app.state.call_history = service.history
+    #: Bridge mode's side (None locally): its journal is written in the background.
+    app.state.bridge = service.bridge
     app.state.rest = rest
     app.state.jobs = jobs
     return app

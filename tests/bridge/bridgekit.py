@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from leadsync.bridge.service import Bridge
+from leadsync.store.bridge import JournalEntry
 from leadsync.testing import LeadsyncServer
 
 #: The upstream's custom field that holds ForeignSysPersonId.
@@ -28,3 +30,12 @@ def on_upstream(endpoint: Any, upstream: LeadsyncServer) -> Any:
     """``endpoint`` with the upstream's database as its ``database_url``: tests written for
     a local server read what the bridge wrote where it went."""
     return dataclasses.replace(endpoint, database_url=upstream.database_url)
+
+
+def journal(app: Any) -> list[JournalEntry]:
+    """The journal of the in-process bridge ``app`` (an ``AppServer``), every entry of the
+    calls it answered written (entries are written in the background)."""
+    bridge = app.http.app.state.bridge
+    assert isinstance(bridge, Bridge)
+    assert bridge.journal.flush()
+    return app.store.bridge().journal()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bridgekit import bridge_settings
+from bridgekit import bridge_settings, journal
 
 from inprocess import AppServer, serving_app
 from leadsync.testing import LeadsyncServer
@@ -36,7 +36,7 @@ def once_each(upstream: LeadsyncServer, addresses: list[str]) -> None:
 
 
 def journal_codes(bridge: AppServer) -> str:
-    return bridge.store.bridge().journal()[-1].upstream_codes
+    return journal(bridge)[-1].upstream_codes
 
 
 @pytest.mark.parametrize("code", ["601", "602"])
@@ -75,7 +75,7 @@ def test_607_is_20015_at_once(bridge: AppServer, upstream: LeadsyncServer) -> No
         20015
     )
     assert upstream.leads() == []
-    [entry] = bridge.store.bridge().journal()
+    [entry] = journal(bridge)
     assert (entry.fault_code, entry.upstream_codes) == (20015, "607")
 
 

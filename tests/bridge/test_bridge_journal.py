@@ -30,6 +30,7 @@ def test_entries_are_kept_then_trimmed_after_the_retention(store: Store) -> None
     journal.add(_entry(start + 1, fault_code=20023, upstream_codes="606"))
     clock.advance(timedelta(days=1))
     journal.add(_entry(start + DAY_MS))
+    assert journal.flush()
     assert len(store.bridge().journal()) == 3
     assert [e.fault_code for e in store.bridge().journal(failed_only=True)] == [None, 20023]
     newest = store.bridge().journal(limit=2, newest_first=True)
@@ -38,6 +39,7 @@ def test_entries_are_kept_then_trimmed_after_the_retention(store: Store) -> None
     # Trimming happens at most once an hour.
     clock.advance(timedelta(days=1, hours=1))
     journal.add(_entry(start + 2 * DAY_MS + 3_600_000))
+    journal.close()
     kept = store.bridge().journal()
     assert [e.at_ms for e in kept] == [start + DAY_MS, start + 2 * DAY_MS + 3_600_000]
     assert kept[0].duration_ms == 1.5
@@ -48,6 +50,7 @@ def test_zero_days_keeps_everything(store: Store) -> None:  # noqa: F811
     journal = Journal(store.bridge(), Settings(bridge_journal_days=0), clock)
     journal.add(_entry(0))
     journal.add(_entry(int(clock.now().timestamp() * 1000)))
+    journal.close()
     assert len(store.bridge().journal()) == 2
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from bridgekit import bridge_settings
+from bridgekit import bridge_settings, journal
 
 from inprocess import AppServer, serving_app
 from leadsync.model import FieldDef, FieldType
@@ -141,7 +141,7 @@ def test_calls_are_split_at_300_records(bridge: AppServer, upstream: LeadsyncSer
     got = sync(bridge, *records)
     assert [s.status for s in got] == ["CREATED"] * 301
     assert len(upstream.leads()) == 301
-    [entry] = bridge.store.bridge().journal()
+    [entry] = journal(bridge)
     # The describe, then two Sync Leads calls.
     assert len(entry.request_ids.split(",")) == 3
     assert (entry.records, entry.created) == (301, 301)

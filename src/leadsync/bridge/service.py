@@ -113,6 +113,7 @@ class Bridge:
         self.journal = Journal(store.bridge(), settings, clock)
 
     def close(self) -> None:
+        self.journal.close()
         self.upstream.close()
 
     def handlers(self) -> dict[str, Handler]:

@@ -19,12 +19,13 @@ record gets one syncStatus, in input order.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from leadsync.bridge.fields import UpstreamCatalogue, UpstreamFields
 from leadsync.bridge.upstream import OutcomeUnknown, Upstream, UpstreamError, _note
@@ -85,8 +86,8 @@ def forward(
         groups.setdefault(key, Group(*key)).items.append((position, rest))
     first_sent = [True]
     for group in groups.values():
-        for chunk in _chunks(group.items):
-            _send(upstream, fields, group, chunk, prepared, statuses, first_sent)
+        for chunk, encoded in _chunks(group.items):
+            _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
     return [s for s in statuses if s is not None]
 
 
@@ -151,32 +152,34 @@ def _json_value(value: Value) -> Any:
     return value
 
 
-def _chunks(
-    items: list[tuple[int, dict[str, Any]]],
-) -> list[list[tuple[int, dict[str, Any]]]]:
-    """Runs of at most MAX_RECORDS records and MAX_BODY_BYTES of JSON, in order."""
-    runs = [items[i : i + MAX_RECORDS] for i in range(0, len(items), MAX_RECORDS)]
-    chunks: list[list[tuple[int, dict[str, Any]]]] = []
-    for run in runs:
-        if len(_encode([rest for _, rest in run])) <= MAX_BODY_BYTES:
-            chunks.append(run)
+Chunk = tuple[list[tuple[int, dict[str, Any]]], bytes]
+
+
+def _chunks(items: list[tuple[int, dict[str, Any]]]) -> list[Chunk]:
+    """Runs of at most MAX_RECORDS records and MAX_BODY_BYTES of JSON, in order, each with
+    its records encoded (a JSON array): each record is encoded once, for the size check and
+    the call alike."""
+    chunks: list[Chunk] = []
+    for start in range(0, len(items), MAX_RECORDS):
+        run = items[start : start + MAX_RECORDS]
+        encoded = orjson.dumps([rest for _, rest in run])
+        if len(encoded) <= MAX_BODY_BYTES:
+            chunks.append((run, encoded))
             continue
         current: list[tuple[int, dict[str, Any]]] = []
-        size = 0
+        parts: list[bytes] = []
+        size = 2
         for item in run:
-            item_size = len(_encode(item[1])) + 1
-            if current and size + item_size > MAX_BODY_BYTES:
-                chunks.append(current)
-                current, size = [], 0
+            part = orjson.dumps(item[1])
+            if current and size + len(part) + 1 > MAX_BODY_BYTES:
+                chunks.append((current, b"[" + b",".join(parts) + b"]"))
+                current, parts, size = [], [], 2
             current.append(item)
-            size += item_size
+            parts.append(part)
+            size += len(part) + 1
         if current:
-            chunks.append(current)
+            chunks.append((current, b"[" + b",".join(parts) + b"]"))
     return chunks
-
-
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _send(
@@ -184,13 +187,16 @@ def _send(
     fields: UpstreamFields,
     group: Group,
     chunk: list[tuple[int, dict[str, Any]]],
+    encoded: bytes,
     prepared: list[PreparedRecord],
     statuses: list[RecordStatus | None],
     first_sent: list[bool],
 ) -> None:
-    body: dict[str, Any] = {"action": group.action, "input": [rest for _, rest in chunk]}
+    head: dict[str, Any] = {"action": group.action}
     if group.lookup:
-        body["lookupField"] = group.lookup
+        head["lookupField"] = group.lookup
+    # The records' JSON as _chunks encoded it, inside the call's own fields.
+    body = orjson.dumps(head)[:-1] + b',"input":' + encoded + b"}"
 
     def fail(message: str) -> None:
         for position, _ in chunk:
@@ -198,7 +204,7 @@ def _send(
 
     try:
         try:
-            answer = upstream.call("POST", "/rest/v1/leads.json", body=body, write=True)
+            answer = upstream.call("POST", "/rest/v1/leads.json", content=body, write=True)
         except OutcomeUnknown:
             if group.action == SyncAction.CREATE_DUPLICATE.value:
                 # Sending it again could make every lead twice.
@@ -210,7 +216,7 @@ def _send(
                 return
             # Matched by key: sending again cannot duplicate; a lead the lost call created
             # is then UPDATED.
-            answer = upstream.call("POST", "/rest/v1/leads.json", body=body, write=True)
+            answer = upstream.call("POST", "/rest/v1/leads.json", content=body, write=True)
     except (MarketoError, UpstreamError, OutcomeUnknown) as error:
         if first_sent[0] and isinstance(error, MarketoError):
             # Nothing of the call went upstream: the whole call faults, as locally.

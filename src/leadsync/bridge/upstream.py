@@ -16,7 +16,6 @@ SOAP faults a legacy client's own retry logic knows (spec §5.4, §9.5).
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import random
 import threading
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from leadsync.bridge.budget import Budget, Slot, wait_deadline
 from leadsync.clock import Clock
@@ -226,17 +226,21 @@ class Upstream:
         params: dict[str, str] | list[tuple[str, str | int | float | bool | None]] | None = None,
         form: Mapping[str, str] | None = None,
         body: Any = None,
+        content: bytes | None = None,
         write: bool = False,
         deadline: float | None = None,
     ) -> dict[str, Any]:
-        """One upstream REST call, answered ``success: true``: its JSON body.
+        """One upstream REST call, answered ``success: true``: its JSON body. ``body`` is
+        sent as JSON; ``content`` is JSON the caller encoded already.
 
         Raises ``UpstreamError`` for a code no retry helps, ``OutcomeUnknown`` when ``write``
         and the answer was lost after the request was sent, and a SOAP fault (20015, 20023,
         20024, 20011) when the wait is over.
         """
+        if body is not None:
+            content = orjson.dumps(body)
         answer = self._exchange(
-            method, path, params=params, form=form, body=body, write=write, deadline=deadline
+            method, path, params=params, form=form, content=content, write=write, deadline=deadline
         )
         assert isinstance(answer, dict)
         return answer
@@ -255,7 +259,7 @@ class Upstream:
         *,
         params: dict[str, str] | list[tuple[str, str | int | float | bool | None]] | None = None,
         form: Mapping[str, str] | None = None,
-        body: Any = None,
+        content: bytes | None = None,
         write: bool = False,
         deadline: float | None = None,
         raw: bool = False,
@@ -274,10 +278,10 @@ class Upstream:
                         self.base_url + path,
                         params=params,
                         data=form,
-                        content=None if body is None else json.dumps(body, separators=(",", ":")),
+                        content=content,
                         headers={
                             "Authorization": f"Bearer {token}",
-                            **({"Content-Type": "application/json"} if body is not None else {}),
+                            **({"Content-Type": "application/json"} if content is not None else {}),
                         },
                     )
                 )
@@ -416,8 +420,8 @@ class Answer:
 
 def _json(response: Answer) -> dict[str, Any]:
     try:
-        data = json.loads(response.content)
-    except ValueError:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         data = None
     if not isinstance(data, dict):
         if response.status_code in (401, 400):
