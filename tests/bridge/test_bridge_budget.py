@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from leadsync.bridge.budget import UPSTREAM_SUBJECT, Budget
+from leadsync.clock import SYSTEM_CLOCK
+from leadsync.config import Settings
+from leadsync.store import open_store
 from leadsync.testing import LeadsyncServer, start_server
 from support import lead_record, running_server, statuses, sync_params
 
@@ -56,3 +60,24 @@ def test_two_workers_share_one_budget(limited_upstream: LeadsyncServer, tmp_path
     assert not any(usage["rejects"].values()), usage["rejects"]
     assert usage["calls_today"] >= 17  # a describe per worker, then the 16 syncs
     assert len(upstream.leads()) == 16
+
+
+def test_a_slot_given_back_is_freed_for_the_next_call(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'bridge.db'}")
+    try:
+        settings = Settings(upstream_concurrency=1, upstream_rate_limit="", upstream_daily_quota=0)
+        budget = Budget(store, settings, SYSTEM_CLOCK)
+        # One slot: each take waits for the one before to be freed (in the background).
+        for _ in range(3):
+            slot = budget.take(SYSTEM_CLOCK.monotonic() + 5)
+            assert [lease.lease_id for lease in store.limits().leases()] == [slot.lease_id]
+            budget.give_back(slot)
+        budget.close()
+        assert store.limits().leases() == []
+        now_ms = int(SYSTEM_CLOCK.now().timestamp() * 1000)
+        [usage] = store.limits().usage(
+            UPSTREAM_SUBJECT, now_ms=now_ms, day=slot.day, window_ms=20_000
+        )
+        assert (usage.day_calls, usage.in_flight) == (3, 0)
+    finally:
+        store.close()

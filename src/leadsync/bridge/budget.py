@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import random
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -39,6 +41,10 @@ UPSTREAM_SUBJECT = "@upstream"
 WINDOW_MARGIN_MS = 200
 #: How often a call waiting for a concurrency slot looks again (jittered).
 _SLOT_POLL_S = 0.05
+#: Seconds before slots the database would not free are tried again.
+_RETRY_S = 0.5
+
+log = logging.getLogger("leadsync.bridge")
 
 
 def budget_limits(settings: Settings) -> LimitValues:
@@ -80,6 +86,7 @@ class Budget:
         self._lease_ms = settings.lease_seconds * 1000
         self._clock = clock
         self._sleep = sleep
+        self._releases = _Releases(self._limits.reap)
         if store.get_user(UPSTREAM_SUBJECT) is None:
             # Another worker may make it first.
             with contextlib.suppress(AlreadyExists):
@@ -123,10 +130,21 @@ class Budget:
             self._sleep(pause)
 
     def give_back(self, slot: Slot) -> None:
-        """The call is over: count it and free its concurrency slot."""
+        """The call is over: count it and free its concurrency slot.
+
+        Neither waits for the database: the count joins the store's batched usage counts
+        (the limits are decided from what ``take`` wrote), and the slot is freed by a thread
+        of its own, a moment later. A slot freed late only makes another call wait a little
+        longer: the upstream never sees more calls in flight than the budget allows."""
         if not slot.day:
             return
-        self._limits.count_usage(UsageCount(UPSTREAM_SUBJECT, slot.day, 1), release=slot.lease_id)
+        self._limits.count_usage(UsageCount(UPSTREAM_SUBJECT, slot.day, 1))
+        if slot.lease_id is not None:
+            self._releases.add(slot.lease_id)
+
+    def close(self) -> None:
+        """Free the slots still waiting to be freed."""
+        self._releases.close()
 
     def _exhausted(self, code: int) -> Exception:
         values = self.values
@@ -140,6 +158,61 @@ class Budget:
             f"Rate Limit Exceeded: the upstream's budget of {values.rate_calls} calls in"
             f" {window:g} s is used; retry later"
         )
+
+
+class _Releases:
+    """Leases to end, ended in one transaction per batch by a thread of its own."""
+
+    def __init__(self, end: Callable[[list[str]], int]) -> None:
+        self._end = end
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def add(self, lease_id: str) -> None:
+        with self._lock:
+            self._pending.append(lease_id)
+            if self._closed:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="leadsync-upstream-slots", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self) -> bool:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return True
+        try:
+            self._end(batch)
+        except Exception:
+            # Still held in the database: tried again, and reaped when their lease expires.
+            with self._lock:
+                self._pending[:0] = batch
+            log.exception("could not free %d upstream call slots yet", len(batch))
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            if not self.flush():
+                self._wake.wait(_RETRY_S)
 
 
 def wait_deadline(clock: Clock, settings: Settings) -> float:
