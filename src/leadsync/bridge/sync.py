@@ -13,8 +13,9 @@ joins the group of its strongest key:
   records keyed by email alone).
 
 Groups go upstream one after the other in the order of their first record, each in calls of
-at most 300 records and 1 MB, so records of one call with the same key never race. Each
-record gets one syncStatus, in input order.
+at most 300 records and 1 MB, so records of one call with the same key never race; a call
+waits while another call of this process writes one of its keys (``ordering.KeyLocks``).
+Each record gets one syncStatus, in input order.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import orjson
 
 from leadsync.bridge.fields import UpstreamCatalogue, UpstreamFields
+from leadsync.bridge.ordering import Key
 from leadsync.bridge.upstream import OutcomeUnknown, Upstream, UpstreamError, _note
 from leadsync.errors import LeadAttributeBad, MarketoError
 from leadsync.model import RecordStatus, SyncOutcome, Value
@@ -87,8 +89,22 @@ def forward(
     first_sent = [True]
     for group in groups.values():
         for chunk, encoded in _chunks(group.items):
-            _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
+            # Another call of this process writing one of these keys goes first.
+            with upstream.writing.holding(_keys(group, chunk)):
+                _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
     return [s for s in statuses if s is not None]
+
+
+def _keys(group: Group, chunk: list[tuple[int, dict[str, Any]]]) -> list[Key]:
+    """The keys a write matches its records by (none for createDuplicate, which matches
+    nothing); emails as Marketo compares them, without case."""
+    if not group.lookup:
+        return []
+    return [
+        (group.lookup, str(rest[group.lookup]).casefold())
+        for _, rest in chunk
+        if rest.get(group.lookup) is not None
+    ]
 
 
 def _validated(

@@ -29,6 +29,7 @@ import httpx
 import orjson
 
 from leadsync.bridge.budget import Budget, Slot, wait_deadline
+from leadsync.bridge.ordering import KeyLocks
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import (
@@ -144,6 +145,8 @@ class Upstream:
         self.clock = clock
         self._sleep = sleep
         self.budget = Budget(store, settings, clock, sleep=sleep)
+        #: The keys this process's writes in flight match leads by (``bridge.sync``).
+        self.writing = KeyLocks()
         self._tokens = store.bridge()
         self._token_key = token_key(settings)
         self._token: UpstreamToken | None = None
@@ -158,6 +161,7 @@ class Upstream:
 
     def close(self) -> None:
         self.http.close()
+        self.budget.close()
 
     # -- the token --------------------------------------------------------------------------
     def token(self, deadline: float) -> str:
