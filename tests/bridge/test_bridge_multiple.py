@@ -11,8 +11,9 @@ from bridgekit import bridge_settings
 from lxml import etree
 
 from inprocess import AppServer, serving_app
-from leadsync.bridge.extract import refusal
+from leadsync.bridge.extract import UPDATED_KIND, refusal
 from leadsync.bridge.upstream import UpstreamError
+from leadsync.operations import positions
 from leadsync.store import open_store
 from leadsync.testing import LeadsyncServer
 from support import fault, lead_record, statuses, sync_params
@@ -176,3 +177,10 @@ def test_extract_refusals_name_why(code: str, message: str, soap: int) -> None:
     error = refusal(UpstreamError(code, message))
     assert error.code == soap
     assert f"bulk lead extract: {code} {message}" in error.message
+
+
+def test_a_stream_position_never_names_an_upstream_path(bridge: AppServer) -> None:
+    now = positions.from_time(datetime.now(UTC))
+    forged = positions.encode(UPDATED_KIND, "..%2F..%2Frest", 0, now, now, now, "0")
+    refused = fault(bridge.call("getMultipleLeads", f"<streamPosition>{forged}</streamPosition>"))
+    assert refused.code == 20122

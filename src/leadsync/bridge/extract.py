@@ -18,6 +18,7 @@ import contextlib
 import csv
 import io
 import random
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -50,6 +51,8 @@ _POLL_CAP_S = 5.0
 #: Extract files kept in memory for the pages that follow.
 _KEPT_FILES = 4
 _RUNNING = frozenset({"created", "queued", "processing"})
+#: What an export id looks like (Marketo's are UUIDs).
+_EXPORT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class Extracts:
@@ -83,6 +86,9 @@ class Extracts:
             export_id, after_text, start_text, end_text, latest_text, later = positions.decode(
                 position, UPDATED_KIND, 6
             )
+            if export_id and not _EXPORT_ID.fullmatch(export_id):
+                # It becomes part of an upstream URL: never a path of the client's making.
+                raise BadStreamPosition("Bad Stream Position: damaged stream position")
             after = positions.to_int(after_text)
             start, end, latest = (_time(t) for t in (start_text, end_text, latest_text))
             first_window = later != "1"
@@ -148,8 +154,10 @@ class Extracts:
         try:
             created = self.upstream.call("POST", f"{_EXPORTS}/create.json", body=body)
             export_id = str(_job(created).get("exportId") or "")
-            if not export_id:
-                raise unreachable("bulk lead extract: create.json named no exportId")
+            if not _EXPORT_ID.fullmatch(export_id):
+                raise unreachable(
+                    f"bulk lead extract: create.json named no export id {export_id!r}"
+                )
             self.upstream.call("POST", f"{_EXPORTS}/{export_id}/enqueue.json")
         except UpstreamError as refused:
             raise refusal(refused) from None
