@@ -123,6 +123,9 @@ def test_last_update_selector_reads_the_updated_leads_through_a_bulk_extract(
     old = read(bridge, _updated_selector(now - timedelta(days=2), now - timedelta(days=1)))
     assert _emails(old) == []
     assert old.findtext(".//remainingCount") == "0"
+    # As locally, a window that ends before it starts holds nothing.
+    empty = read(bridge, _updated_selector(now, now - timedelta(days=1)))
+    assert (_emails(empty), empty.findtext(".//remainingCount")) == ([], "0")
 
 
 def test_a_window_wider_than_one_extract_is_read_as_several(bridge: AppServer) -> None:

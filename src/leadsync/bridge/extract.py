@@ -100,6 +100,9 @@ class Extracts:
             start = selector.oldest
             # An open window ends now, once: the pages that follow read the same window.
             latest = selector.latest or self.clock.now()
+            if latest < start:
+                # As locally: an empty window holds no lead (no extract needed to say so).
+                return reads.LeadPage([], 0, "")
             end = min(start + MAX_WINDOW, latest)
         deadline = self.clock.monotonic() + self.wait_seconds
         if not export_id:
