@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
+from leadsync.flushing import FlushThread
 from leadsync.model import RecordStatus, SyncOutcome
 from leadsync.store.base import Store
 from leadsync.store.calls import CallEntry
@@ -61,14 +62,12 @@ class CallHistory:
     ) -> None:
         self._store = store
         self.keep = keep
-        self._interval = interval
         self._pending: deque[CallEntry] = deque(maxlen=max_pending)
         self._clock = clock
-        self._wake = threading.Event()
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._thread = FlushThread(
+            self._write_waiting, name="leadsync-call-history", interval=interval
+        )
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -76,8 +75,7 @@ class CallHistory:
     def add(self, entry: CallEntry) -> None:
         # deque.append is atomic; a full deque drops its oldest entry.
         self._pending.append(entry)
-        if self._thread is None:
-            self._start()
+        self._thread.wake()
 
     def flush(self) -> int:
         """Write what is waiting now; returns how many entries were written."""
@@ -99,21 +97,8 @@ class CallHistory:
 
     def close(self) -> None:
         """Stop the thread and write what is left (before the store is closed)."""
-        self._closed = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._thread.close()
+
+    def _write_waiting(self) -> bool:
         self.flush()
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="leadsync-call-history", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while not self._closed:
-            self._wake.wait(self._interval)
-            self.flush()
+        return True  # a failed write drops its entries (logged): a history is no ledger

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import ConcurrencyLimitExceeded, RateLimitExceeded, RequestLimitExceeded
+from leadsync.flushing import FlushThread
 from leadsync.limits.admission import decide
 from leadsync.limits.owner import current_owner, is_dead
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone
@@ -41,8 +42,6 @@ UPSTREAM_SUBJECT = "@upstream"
 WINDOW_MARGIN_MS = 200
 #: How often a call waiting for a concurrency slot looks again (jittered).
 _SLOT_POLL_S = 0.05
-#: Seconds before slots the database would not free are tried again.
-_RETRY_S = 0.5
 
 log = logging.getLogger("leadsync.bridge")
 
@@ -167,21 +166,13 @@ class _Releases:
         self._end = end
         self._pending: list[str] = []
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self._thread = FlushThread(self.flush, name="leadsync-upstream-slots")
 
     def add(self, lease_id: str) -> None:
         with self._lock:
             self._pending.append(lease_id)
-            if self._closed:
-                return
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="leadsync-upstream-slots", daemon=True
-                )
-                self._thread.start()
-        self._wake.set()
+        if not self._thread.wake():
+            self.flush()  # closed: nothing else will free it
 
     def flush(self) -> bool:
         with self._lock:
@@ -199,20 +190,7 @@ class _Releases:
         return True
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout=10)
-        self.flush()
-
-    def _run(self) -> None:
-        while not self._closed:
-            self._wake.wait()
-            self._wake.clear()
-            if not self.flush():
-                self._wake.wait(_RETRY_S)
+        self._thread.close()
 
 
 def wait_deadline(clock: Clock, settings: Settings) -> float:

@@ -19,13 +19,12 @@ from collections import deque
 
 from leadsync.clock import Clock
 from leadsync.config import Settings
+from leadsync.flushing import RETRY_S, FlushThread
 from leadsync.store.bridge import BridgeStore, JournalEntry
 
 log = logging.getLogger("leadsync.bridge")
 DAY_MS = 86_400_000
 _TRIM_EVERY_S = 3600.0
-#: Seconds before a write the store refused is tried again.
-RETRY_S = 0.5
 #: Entries waiting at most; beyond, the oldest are dropped.
 MAX_PENDING = 10_000
 
@@ -45,16 +44,13 @@ class Journal:
         self._clock = clock
         self._trim_due = 0.0
         self._lock = threading.Lock()
-        self._retry = retry
         self._pending: deque[JournalEntry] = deque()
         self._max_pending = max_pending
         self._dropped = 0
-        self._wake = threading.Event()
-        self._closed = False
-        self._thread: threading.Thread | None = None
         # One writer at a time, so that a flush returns with every entry added before it
         # written.
         self._flush_lock = threading.Lock()
+        self._thread = FlushThread(self.flush, name="leadsync-journal", retry=retry)
 
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
@@ -62,12 +58,8 @@ class Journal:
                 self._pending.popleft()
                 self._dropped += 1
             self._pending.append(entry)
-            self._wake.set()
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="leadsync-journal", daemon=True
-                )
-                self._thread.start()
+        if not self._thread.wake():
+            self.flush()  # closed: nothing else will write it
 
     def flush(self) -> bool:
         """Write every entry added so far; False when the store refused (they wait)."""
@@ -97,20 +89,7 @@ class Journal:
 
     def close(self) -> None:
         """Stop the thread and write what is left (before the store closes)."""
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout=10)
-        self.flush()
-
-    def _run(self) -> None:
-        while not self._closed:
-            self._wake.wait()
-            self._wake.clear()
-            if not self.flush():
-                self._wake.wait(self._retry)
+        self._thread.close()
 
     def _trim(self) -> None:
         if not self._keep_days:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from leadsync.flushing import FlushThread
 from leadsync.store.control import UsageCount
 
 log = logging.getLogger("leadsync.limits")
@@ -33,60 +34,43 @@ class UsageBatch:
         self, write: Callable[[Sequence[UsageCount]], None], *, interval: float = INTERVAL_S
     ) -> None:
         self._write = write
-        self._interval = interval
         self._pending: dict[_Key, UsageCount] = {}
         self._lock = threading.Lock()
         # One writer at a time, so that a read's flush sees every count written before it.
         self._flush_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closed = False
-        self._thread: threading.Thread | None = None
+        self._thread = FlushThread(self.flush, name="leadsync-usage", interval=interval)
 
     def add(self, count: UsageCount) -> None:
-        if self._closed:
-            # Nothing would write it later.
-            self._write([count])
-            return
         key = (count.user_id, count.day, count.rejected, count.error, count.service)
         with self._lock:
-            waiting = self._pending.get(key)
-            self._pending[key] = count if waiting is None else _sum(waiting, count)
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="leadsync-usage", daemon=True
-                )
-                self._thread.start()
+            self._merge({key: count})
+        if not self._thread.wake():
+            self.flush()  # closed: nothing else will write it
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
         """Write every count added so far. A failed write keeps them for the next one."""
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
             if not batch:
-                return
+                return True
             try:
                 self._write(list(batch.values()))
             except Exception as exc:
                 with self._lock:
-                    for key, count in batch.items():
-                        waiting = self._pending.get(key)
-                        self._pending[key] = count if waiting is None else _sum(waiting, count)
+                    self._merge(batch)
                 log.warning("usage counts of %d users not written yet: %s", len(batch), exc)
+                return False
+            return True
 
     def close(self) -> None:
         """Stop the thread and write what is left (before the store closes)."""
-        with self._lock:
-            self._closed = True
-            thread = self._thread
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout=10)
-        self.flush()
+        self._thread.close()
 
-    def _run(self) -> None:
-        while not self._closed:
-            self._wake.wait(self._interval)
-            self.flush()
+    def _merge(self, counts: dict[_Key, UsageCount]) -> None:
+        for key, count in counts.items():
+            waiting = self._pending.get(key)
+            self._pending[key] = count if waiting is None else _sum(waiting, count)
 
 
 def _sum(a: UsageCount, b: UsageCount) -> UsageCount:
