@@ -64,7 +64,9 @@ class RestSyncRequest:
     partition: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made for each record (a bulk import's rows), and a frozen dataclass is
+# several times dearer to make.
+@dataclass(slots=True)
 class RestOutcome:
     """One record's result: ``created``/``updated`` with an id, or ``skipped`` with reasons
     as (code, message)."""

@@ -73,7 +73,9 @@ class SyncOptions:
     unknown_attributes: UnknownAttributePolicy = UnknownAttributePolicy.FAULT
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a sync makes one for each value it changes, and a frozen dataclass is several
+# times dearer to make.
+@dataclass(slots=True)
 class FieldChange:
     lead_id: int
     field: str
