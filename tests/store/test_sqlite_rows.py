@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from leadsync.store.sqlite_rows import JsonInsert, JsonUpdate
+from leadsync.store.sqlite_rows import JsonInsert, SparseUpdate
 
 ROWS = [
     (1, "a", None, "x"),
@@ -47,26 +47,15 @@ def test_an_insert_stores_objects_and_arrays_as_json(tmp_path: Path) -> None:
 def test_an_update_sets_nulls(tmp_path: Path) -> None:
     conn = table(tmp_path)
     JsonInsert("t", ("k", "a", "b", "c")).run(conn, [(k, "old", 1, "old") for k in range(1, 7)])
-    update = JsonUpdate("t", ("a", "b", "c"), key="k")
+    update = SparseUpdate("t", ("a", "b", "c"), key="k")
     update.run(conn, [(a, b, c, k) for k, a, b, c in ROWS])
     assert conn.execute("SELECT k, a, b, c FROM t ORDER BY k").fetchall() == ROWS
-    conn.close()
-
-
-def test_an_update_writes_the_last_row_of_a_key_and_objects_as_json(tmp_path: Path) -> None:
-    conn = table(tmp_path)
-    JsonInsert("t", ("k", "a", "b")).run(conn, [(1, "old", None), (2, "old", None)])
-    values = {"x": 0.1, "z": "é\u2028"}
-    JsonUpdate("t", ("a", "b"), key="k").run(conn, [("first", 1, 1), (values, None, 1)])
-    rows = conn.execute("SELECT k, a, b FROM t ORDER BY k").fetchall()
-    assert orjson.loads(rows[0][1]) == values
-    assert (rows[0][2], rows[1]) == (None, (2, "old", None))
     conn.close()
 
 
 def test_no_rows_write_nothing(tmp_path: Path) -> None:
     conn = table(tmp_path)
     JsonInsert("t", ("k", "a")).run(conn, [])
-    JsonUpdate("t", ("a",), key="k").run(conn, [])
+    SparseUpdate("t", ("a",), key="k").run(conn, [])
     assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
     conn.close()

@@ -54,7 +54,7 @@ from leadsync.store.sqlite_lead_api import (
     add_static_list,
     static_lists,
 )
-from leadsync.store.sqlite_rows import JsonInsert, JsonUpdate
+from leadsync.store.sqlite_rows import JsonInsert, SparseUpdate
 from leadsync.store.sqlite_services import SQLiteServices
 
 _BUSY_TIMEOUT_MS = 60_000
@@ -248,7 +248,7 @@ _INSERT_LEADS = JsonInsert(
         "updated_at",
     ),
 )
-_UPDATE_LEADS = JsonUpdate(
+_UPDATE_LEADS = SparseUpdate(
     "leads",
     ("email", "email_key", "fsp_id", "fsp_type", "cookie", "attrs", "updated_at"),
     key="id",
@@ -272,7 +272,7 @@ def _lead_params(lead: Lead, attrs: object) -> tuple[Any, ...]:
 
 def _update_params(lead: Lead) -> tuple[Any, ...]:
     """``_UPDATE_LEADS``' values for ``lead``: all but its id and creation, then its id."""
-    params = _lead_params(lead, lead.values)
+    params = _lead_params(lead, orjson.dumps(lead.values).decode())
     return (*params[1:7], params[8], lead.id)
 
 
