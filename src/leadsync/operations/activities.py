@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from leadsync.errors import ActivityKeyBad, BadParameter
-from leadsync.model import Activity, Lead, StaticList, Value
+from leadsync.model import Activity, FieldDef, Lead, StaticList, Value
 from leadsync.operations.fields import FieldCatalogue, render
 
 #: Every value of the WSDL's ActivityType enumeration; a filter naming anything else is 20107.
@@ -105,15 +105,22 @@ def change_activities(
 ) -> list[Activity]:
     kind = ActivityKind.CHANGE_DATA_VALUE.value
     found = []
+    # A sync changes the same few fields of many leads: each field is looked up once.
+    fields: dict[str, tuple[FieldDef | None, str]] = {}
     for change in changes:
-        fdef = catalogue.get(change.field)
-        label = (fdef.display_name or fdef.name) if fdef else change.field
+        known = fields.get(change.field)
+        if known is None:
+            fdef = catalogue.get(change.field)
+            label = (fdef.display_name or fdef.name) if fdef else change.field
+            known = fields[change.field] = (fdef, label)
+        fdef, label = known
         old = render(fdef, change.old) if fdef else _plain(change.old)
         new = render(fdef, change.new) if fdef else _plain(change.new)
+        lead_id = change.lead_id
         found.append(
             Activity(
                 0,
-                change.lead_id,
+                lead_id,
                 kind,
                 at,
                 label,
@@ -122,7 +129,7 @@ def change_activities(
                     ("Old Value", old),
                     ("New Value", new),
                     ("Reason", reason),
-                    ("Lead ID", str(change.lead_id)),
+                    ("Lead ID", str(lead_id)),
                 ),
             )
         )

@@ -18,9 +18,10 @@ import csv
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import IO, Any
 
 from leadsync.clock import Clock
@@ -34,9 +35,9 @@ from leadsync.errors import (
 from leadsync.jobs.context import JobContext
 from leadsync.jobs.files import JobFiles
 from leadsync.jobs.kinds import IMPORT, IMPORT_QUEUE
-from leadsync.model import Activity, StaticList
+from leadsync.model import Activity, LeadInput, StaticList
 from leadsync.operations import rest_sync
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
 from leadsync.operations.lists import add_members_in, remove_members_in
 from leadsync.store.base import LeadQuery, LeadWriter, Store
 from leadsync.store.jobs import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, Job
@@ -81,7 +82,10 @@ def parse_format(text: str | None) -> str:
 
 def split_row(raw: bytes, delimiter: str) -> list[str]:
     """One record's fields (ValueError when its bytes are not UTF-8)."""
-    text = raw.decode("utf-8")
+    return _split_text(raw.decode("utf-8"), delimiter)
+
+
+def _split_text(text: str, delimiter: str) -> list[str]:
     if '"' not in text and "\r" not in text and "\n" not in text:
         # Without quotes a row is its fields joined by the delimiter: what csv would read.
         return text.split(delimiter)
@@ -94,17 +98,19 @@ def raw_records(stream: IO[bytes]) -> Iterator[tuple[bytes, int]]:
     inside double quotes belongs to the record."""
     pending = b""
     quotes = 0
-    for line in iter(stream.readline, b""):
+    # Counted rather than asked of the stream: each tell() is a system call.
+    end = stream.tell()
+    for line in stream:
+        end += len(line)
         pending += line
         quotes += line.count(b'"')
         if quotes % 2:
             continue
-        end = stream.tell()
         record = pending[:-2] if pending.endswith(b"\r\n") else pending.rstrip(b"\n")
         pending, quotes = b"", 0
         yield record, end
     if pending:
-        yield pending, stream.tell()
+        yield pending, end
 
 
 def _header(stream: IO[bytes], delimiter: str) -> tuple[bytes, list[str], int]:
@@ -233,7 +239,7 @@ def _reason_cell(reason: str, delimiter: str) -> bytes:
 @dataclass(slots=True)
 class _Row:
     raw: bytes
-    record: dict[str, str] | None
+    record: LeadInput | None
     failure: str | None = None
     warning: str | None = None
 
@@ -295,6 +301,7 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
         # The rows only name leads: every column but the lookup field is left out.
         lookup = str(params.get("lookupField") or "email").casefold()
         known = [ok and name.casefold() == lookup for name, ok in zip(names, known, strict=True)]
+    rows = _RowReader(rest_sync.RecordReader(catalogue, checked), names, known, delimiter)
     static_list = None
     list_id = params.get("listId")
     if list_id is not None:
@@ -319,7 +326,7 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
             for raw, end in raw_records(stream):
                 if not raw.strip():
                     continue
-                chunk.append(_row(raw, names, known, delimiter))
+                chunk.append(rows.row(raw))
                 if len(chunk) >= chunk_rows:
                     _commit(
                         ctx,
@@ -361,33 +368,52 @@ def _clear_list(ctx: JobContext, static_list: StaticList, state: dict[str, Any])
         tx.record_activities(remove_members_in(tx, static_list, members, at))
 
 
-def _row(raw: bytes, names: list[str], known: list[bool], delimiter: str) -> _Row:
-    try:
-        cells = split_row(raw, delimiter)
-    except ValueError:
-        return _Row(raw, None, failure="Invalid row: not UTF-8 text")
-    except csv.Error as exc:
-        return _Row(raw, None, failure=f"Invalid row: {exc}")
-    if len(cells) != len(names):
-        return _Row(
-            raw,
-            None,
-            failure=f"Invalid row: {len(cells)} fields where the header names {len(names)}",
+class _RowReader:
+    """A file's rows as the records the sync takes, its header resolved once."""
+
+    def __init__(
+        self,
+        reader: rest_sync.RecordReader,
+        names: list[str],
+        known: list[bool],
+        delimiter: str,
+    ) -> None:
+        self.reader = reader
+        self.width = len(names)
+        self.delimiter = delimiter
+        kept = [i for i, ok in enumerate(known) if ok]
+        self.columns = reader.columns(tuple(names[i] for i in kept))
+        self.pick: Callable[[list[str]], Sequence[str]] = (
+            itemgetter(*kept) if len(kept) > 1 else lambda cells: [cells[i] for i in kept]
         )
-    record: dict[str, str] = {}
-    ignored: list[str] = []
-    for name, cell, ok in zip(names, cells, known, strict=True):
-        if cell == "":
-            # An empty cell leaves the field as it is.
-            continue
-        if ok:
-            record[name] = cell
-        else:
-            ignored.append(name)
-    warning = None
-    if ignored:
-        warning = "; ".join(f"Field '{name}' not found, its value was ignored" for name in ignored)
-    return _Row(raw, record, warning=warning)
+        #: The columns no field has: a value there is ignored, with a warning.
+        self.ignored = [(i, names[i]) for i, ok in enumerate(known) if not ok]
+
+    def row(self, raw: bytes) -> _Row:
+        try:
+            text = raw.decode("utf-8")
+            cells = _split_text(text, self.delimiter)
+        except ValueError:
+            return _Row(raw, None, failure="Invalid row: not UTF-8 text")
+        except csv.Error as exc:
+            return _Row(raw, None, failure=f"Invalid row: {exc}")
+        if len(cells) != self.width:
+            return _Row(
+                raw,
+                None,
+                failure=f"Invalid row: {len(cells)} fields where the header names {self.width}",
+            )
+        # No cell is longer than its row, nor holds a character its row does not.
+        clean = len(text) <= STRING_MAX_CHARS and text.isprintable()
+        record = self.reader.read(self.columns, self.pick(cells), skip_empty=True, clean=clean)
+        warning = None
+        if self.ignored:
+            ignored = [name for i, name in self.ignored if cells[i] != ""]
+            if ignored:
+                warning = "; ".join(
+                    f"Field '{name}' not found, its value was ignored" for name in ignored
+                )
+        return _Row(raw, record, warning=warning)
 
 
 def _commit(
@@ -402,7 +428,7 @@ def _commit(
     failures: IO[bytes],
     warnings: IO[bytes],
 ) -> None:
-    valid = [row for row in chunk if row.record is not None]
+    valid = [row.record for row in chunk if row.record is not None]
     new_state = dict(state)
 
     def in_write(
@@ -439,9 +465,7 @@ def _commit(
         ctx.save_state(tx, new_state)
         return activities
 
-    rest_sync.sync_batch(
-        ctx.store, catalogue, checked, [row.record for row in valid], ctx.clock, in_write
-    )
+    rest_sync.sync_inputs(ctx.store, catalogue, checked, valid, ctx.clock, in_write)
     state.clear()
     state.update(new_state)
 

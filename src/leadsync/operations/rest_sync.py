@@ -6,7 +6,8 @@ Knows no JSON text: records arrive decoded (dicts of plain values) and leave as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,7 +64,9 @@ class RestSyncRequest:
     partition: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made for each record (a bulk import's rows), and a frozen dataclass is
+# several times dearer to make.
+@dataclass(slots=True)
 class RestOutcome:
     """One record's result: ``created``/``updated`` with an id, or ``skipped`` with reasons
     as (code, message)."""
@@ -165,14 +168,26 @@ def sync_batch(
 ) -> list[RestOutcome]:
     """Sync ``records`` (any number) in one write, as ``plan`` says. ``also``, when given,
     runs in that write with the records' outcomes (see ``sync_leads``)."""
+    reader = RecordReader(catalogue, checked)
+    return sync_inputs(store, catalogue, checked, [reader.record(r) for r in records], clock, also)
+
+
+def sync_inputs(
+    store: Store,
+    catalogue: FieldCatalogue,
+    checked: SyncPlan,
+    inputs: Sequence[LeadInput],
+    clock: Clock,
+    also: AlsoWithOutcomes | None = None,
+) -> list[RestOutcome]:
+    """``sync_batch`` of records ``RecordReader`` has read already."""
     if checked.denied_partition is not None:
         reason = ("1008", f"Access denied to partition '{checked.denied_partition}'")
-        denied = [RestOutcome("skipped", reasons=(reason,)) for _ in records]
+        denied = [RestOutcome("skipped", reasons=(reason,)) for _ in inputs]
         if also is not None:
             with store.write() as tx:
                 tx.record_activities(also(tx, clock.now(), denied))
         return denied
-    inputs = [_lead_input(catalogue, record, checked.action, checked.lookup) for record in records]
     in_write: AlsoInWrite | None = None
     outcomes: list[RestOutcome] = []
     if also is not None:
@@ -194,90 +209,157 @@ def known_field(catalogue: FieldCatalogue, name: str) -> bool:
     )
 
 
-def _lead_input(
-    catalogue: FieldCatalogue, record: Any, action: SyncAction, lookup: str
-) -> LeadInput:
-    if type(record) is not dict:
-        return LeadInput(decode_error="a record must be a JSON object")
-    item = LeadInput()
-    attributes: list[Attribute] = []
-    # Text for plain text fields is typed here, as the SOAP record reader does (the sync
-    # applies ``typed`` first, then ``attributes``); everything else goes through the sync's
-    # converters.
-    typed = item.typed
-    plain = catalogue.rest_plain
-    for name, value in record.items():
-        fdef = plain.get(name)
-        if (
-            fdef is not None
-            and type(value) is str
-            and len(value) <= STRING_MAX_CHARS
-            and first_not_xml(value) is None
-        ):
-            typed[fdef.name] = plain_text(value)
-            continue
-        if not _one_field(catalogue, item, attributes, name, value, action, lookup):
-            return item
-    item.attributes = attributes
-    if lookup == "custom":
-        # The sync finds the value among the record's fields (and skips it when absent).
-        return item
-    if action is not SyncAction.CREATE_DUPLICATE and _missing_lookup(item, lookup):
-        item.decode_error = f"Value for lookup field '{lookup}' not found"
-        item.decode_reason = SkipReason.INVALID_VALUE
-    return item
+class _Kind(enum.Enum):
+    """What a record's field is, by its name."""
+
+    NOT_A_NAME = enum.auto()
+    ID = enum.auto()
+    EMAIL = enum.auto()
+    COOKIES = enum.auto()
+    READ_ONLY = enum.auto()
+    FIELD = enum.auto()
+    UNKNOWN = enum.auto()
 
 
-def _one_field(
-    catalogue: FieldCatalogue,
-    item: LeadInput,
-    attributes: list[Attribute],
-    name: Any,
-    value: Any,
-    action: SyncAction,
-    lookup: str,
-) -> bool:
-    """Take one field of a record into ``item``; False when it makes the record invalid
-    (``item.decode_error`` says why)."""
-    if not isinstance(name, str):
-        return True
-    text = _text(value)
-    if text is None:
-        item.decode_error = f"Invalid value for field '{name}'"
-        item.decode_reason = SkipReason.INVALID_VALUE
-        return False
-    keyed = action is not SyncAction.CREATE_DUPLICATE
-    key = _LOOKUP_FOLDED.get(name.casefold())
-    if key == "id":
-        if lookup != "id" or action is not SyncAction.UPDATE_ONLY:
-            item.decode_error = "id may only be given with lookupField id and updateOnly"
-            item.decode_reason = SkipReason.INVALID_VALUE
-            return False
-        if not text.strip().isdigit() or not 0 < int(text) < 2**63:
-            item.decode_error = f"Invalid value for field 'id' and value '{text}'"
-            item.decode_reason = SkipReason.INVALID_VALUE
-            return False
-        item.id = int(text)
-    elif key == "email":
-        attributes.append(("Email", text))
-        if lookup == "email" and keyed:
-            item.email = text.strip() or None
-    elif key == "cookies":
-        if lookup == "cookies" and keyed:
-            item.cookie = text.strip() or None
-    elif key == "fsp":
-        if _LOOKUPS.get(lookup) == "fsp" and name.casefold() == lookup.casefold() and keyed:
-            item.foreign_sys_person_id = text.strip() or None
-            item.foreign_sys_type = "SFDC"
-    elif name.casefold() not in _READ_ONLY:
-        fdef = catalogue.by_rest_name(name)
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A record's field name, resolved: what its value becomes."""
+
+    name: Any
+    kind: _Kind
+    #: The field a value of any other kind than ``plain``'s is an attribute of.
+    fdef: FieldDef | None = None
+    #: The plain text field (``catalogue.rest_plain``) a text value is typed for as read.
+    plain: FieldDef | None = None
+
+
+class RecordReader:
+    """Records in REST's shape (field name -> value) become the records the sync takes.
+
+    Names are resolved to columns once for each set of names (a bulk file's header, or the
+    fields a request's records share), not once for each record.
+    """
+
+    def __init__(self, catalogue: FieldCatalogue, checked: SyncPlan) -> None:
+        self.catalogue = catalogue
+        self.action = checked.action
+        self.lookup = checked.lookup
+        self._shapes: dict[tuple[Any, ...], tuple[Column, ...]] = {}
+
+    def columns(self, names: tuple[Any, ...]) -> tuple[Column, ...]:
+        shape = self._shapes.get(names)
+        if shape is None:
+            shape = self._shapes[names] = tuple(self._column(name) for name in names)
+        return shape
+
+    def _column(self, name: Any) -> Column:
+        if not isinstance(name, str):
+            return Column(name, _Kind.NOT_A_NAME)
+        plain = self.catalogue.rest_plain.get(name)
+        key = _LOOKUP_FOLDED.get(name.casefold())
+        if key == "id":
+            return Column(name, _Kind.ID, plain=plain)
+        if key == "email":
+            return Column(name, _Kind.EMAIL, plain=plain)
+        if key == "cookies":
+            return Column(name, _Kind.COOKIES, plain=plain)
+        if name.casefold() in _READ_ONLY:
+            return Column(name, _Kind.READ_ONLY, plain=plain)
+        fdef = self.catalogue.by_rest_name(name)
         if fdef is None:
+            return Column(name, _Kind.UNKNOWN, plain=plain)
+        return Column(name, _Kind.FIELD, fdef, plain)
+
+    def record(self, record: Any) -> LeadInput:
+        """A record as decoded from JSON."""
+        if type(record) is not dict:
+            return LeadInput(decode_error="a record must be a JSON object")
+        return self.read(self.columns(tuple(record)), record.values())
+
+    def read(
+        self,
+        columns: Sequence[Column],
+        values: Iterable[Any],
+        *,
+        skip_empty: bool = False,
+        clean: bool = False,
+    ) -> LeadInput:
+        """The record of ``values``, one for each of ``columns``. ``skip_empty``: an empty
+        text is no value at all (a bulk file's empty cell leaves its field as it is).
+        ``clean``: the caller knows every text value to be at most STRING_MAX_CHARS long
+        and printable (so XML can carry it: see ``first_not_xml``)."""
+        item = LeadInput()
+        attributes: list[Attribute] = []
+        # Text for plain text fields is typed here, as the SOAP record reader does (the sync
+        # applies ``typed`` first, then ``attributes``); everything else goes through the
+        # sync's converters.
+        typed = item.typed
+        for column, value in zip(columns, values, strict=True):
+            if skip_empty and value == "":
+                continue
+            plain = column.plain
+            if (
+                plain is not None
+                and type(value) is str
+                and (clean or (len(value) <= STRING_MAX_CHARS and first_not_xml(value) is None))
+            ):
+                typed[plain.name] = plain_text(value)
+                continue
+            if not self._one_field(item, attributes, column, value):
+                return item
+        item.attributes = attributes
+        lookup = self.lookup
+        if lookup == "custom":
+            # The sync finds the value among the record's fields (and skips it when absent).
+            return item
+        if self.action is not SyncAction.CREATE_DUPLICATE and _missing_lookup(item, lookup):
+            item.decode_error = f"Value for lookup field '{lookup}' not found"
+            item.decode_reason = SkipReason.INVALID_VALUE
+        return item
+
+    def _one_field(
+        self, item: LeadInput, attributes: list[Attribute], column: Column, value: Any
+    ) -> bool:
+        """Take one field of a record into ``item``; False when it makes the record invalid
+        (``item.decode_error`` says why)."""
+        kind = column.kind
+        if kind is _Kind.NOT_A_NAME:
+            return True
+        name: str = column.name
+        text = _text(value)
+        if text is None:
+            item.decode_error = f"Invalid value for field '{name}'"
+            item.decode_reason = SkipReason.INVALID_VALUE
+            return False
+        action = self.action
+        lookup = self.lookup
+        keyed = action is not SyncAction.CREATE_DUPLICATE
+        if kind is _Kind.ID:
+            if lookup != "id" or action is not SyncAction.UPDATE_ONLY:
+                item.decode_error = "id may only be given with lookupField id and updateOnly"
+                item.decode_reason = SkipReason.INVALID_VALUE
+                return False
+            if not text.strip().isdigit() or not 0 < int(text) < 2**63:
+                item.decode_error = f"Invalid value for field 'id' and value '{text}'"
+                item.decode_reason = SkipReason.INVALID_VALUE
+                return False
+            item.id = int(text)
+        elif kind is _Kind.EMAIL:
+            attributes.append(("Email", text))
+            if lookup == "email" and keyed:
+                item.email = text.strip() or None
+        elif kind is _Kind.COOKIES:
+            if lookup == "cookies" and keyed:
+                item.cookie = text.strip() or None
+        elif kind is _Kind.UNKNOWN:
             item.decode_error = f"Field '{name}' not found"
             item.decode_reason = SkipReason.UNKNOWN_FIELD
             item.attributes = [(name, "")]
             return False
-        attributes.append((fdef.name, text))
-    return True
+        elif kind is _Kind.FIELD:
+            assert column.fdef is not None
+            attributes.append((column.fdef.name, text))
+        return True
 
 
 def _missing_lookup(item: LeadInput, lookup: str) -> bool:

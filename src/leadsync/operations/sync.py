@@ -73,7 +73,9 @@ class SyncOptions:
     unknown_attributes: UnknownAttributePolicy = UnknownAttributePolicy.FAULT
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a sync makes one for each value it changes, and a frozen dataclass is several
+# times dearer to make.
+@dataclass(slots=True)
 class FieldChange:
     lead_id: int
     field: str
@@ -117,7 +119,13 @@ class _Keys:
     def __init__(self, prepared: list[_Prepared], options: SyncOptions) -> None:
         valid = [p for p in prepared if p.error is None]
         emails = {p.key_email_key for p in valid if p.key_email_key and options.dedup}
-        emails |= {email_key(p.email_attr[1]) for p in valid if p.email_attr[1]}
+        emails |= {
+            p.key_email_key
+            if p.key_email_key is not None and p.email_attr[1] is p.key_email
+            else email_key(p.email_attr[1])
+            for p in valid
+            if p.email_attr[1]
+        }
         self.emails = emails
         self.fsps = {
             p.record.foreign_sys_person_id for p in valid if p.record.foreign_sys_person_id
@@ -236,7 +244,13 @@ def _prepare(
         item.reason, item.subject = SkipReason.UNKNOWN_FIELD, (record_unknown[0], "")
     if record.email:
         try:
-            key_email = convert(catalogue.email, record.email)
+            # A key email the same as the Email attribute typed just now types the same.
+            attr_email = item.email_attr[1]
+            key_email = (
+                attr_email
+                if attr_email is not None and attr_email == record.email
+                else convert(catalogue.email, record.email)
+            )
         except ValueError as exc:
             errors.append(str(exc))
             if item.reason is None:
