@@ -238,3 +238,18 @@ def test_lookup_fields_leadsync_holds_no_values_of_are_1011(rest: Rest, field: s
     assert message == f"Lookup field '{field}' not supported"
     with rest.store.read() as reader:
         assert reader.count_leads() == 0
+
+
+@pytest.mark.parametrize("lookup", ["sfdcLeadId", "sfdcContactId"])
+def test_a_foreign_id_lookup_matches_the_leads_foreign_system_person_id(
+    rest: Rest, lookup: str
+) -> None:
+    made = sync(rest, [{lookup: "00Q-1", "email": "sf@x.com"}], lookupField=lookup)
+    assert made[0]["status"] == "created"
+    again = sync(rest, [{lookup: "00Q-1", "firstName": "Sam"}], lookupField=lookup)
+    assert again[0] == {"id": made[0]["id"], "status": "updated"}
+    missing = sync(rest, [{"email": "nokey@x.com"}], lookupField=lookup)
+    assert missing[0]["reasons"][0]["code"] == "1003"
+    with rest.store.read() as reader:
+        lead = reader.leads_by_foreign_ids(["00Q-1"])["00Q-1"]
+    assert (lead.id, lead.email, lead.values.get("FirstName")) == (made[0]["id"], "sf@x.com", "Sam")

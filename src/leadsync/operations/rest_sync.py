@@ -216,6 +216,8 @@ class _Kind(enum.Enum):
     ID = enum.auto()
     EMAIL = enum.auto()
     COOKIES = enum.auto()
+    #: sfdcLeadId or sfdcContactId: the lead's foreign-system person id (a lookup key only).
+    FOREIGN_ID = enum.auto()
     READ_ONLY = enum.auto()
     FIELD = enum.auto()
     UNKNOWN = enum.auto()
@@ -263,6 +265,8 @@ class RecordReader:
             return Column(name, _Kind.EMAIL, plain=plain)
         if key == "cookies":
             return Column(name, _Kind.COOKIES, plain=plain)
+        if key is not None and _LOOKUPS[key] == "fsp":
+            return Column(name, _Kind.FOREIGN_ID, plain=None)
         if name.casefold() in _READ_ONLY:
             return Column(name, _Kind.READ_ONLY, plain=plain)
         fdef = self.catalogue.by_rest_name(name)
@@ -351,6 +355,11 @@ class RecordReader:
         elif kind is _Kind.COOKIES:
             if lookup == "cookies" and keyed:
                 item.cookie = text.strip() or None
+        elif kind is _Kind.FOREIGN_ID:
+            # The key of an sfdcLeadId or sfdcContactId lookup (matched and stored as SOAP's
+            # ForeignSysPersonId); with another lookup it is not a field leadsync keeps.
+            if _LOOKUPS.get(lookup) == "fsp":
+                item.foreign_sys_person_id = text.strip() or None
         elif kind is _Kind.UNKNOWN:
             item.decode_error = f"Field '{name}' not found"
             item.decode_reason = SkipReason.UNKNOWN_FIELD
