@@ -60,21 +60,26 @@ def server(database_url: str, *flags: str, workers: int = 1) -> Iterator[str]:
         env={**os.environ},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("benchmark server did not start") from None
-            time.sleep(0.1)
+    wait_until_up(base, proc)
     try:
         yield base + "/soap/mktows/2_2"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until the server at ``base`` answers /healthz; kills it if it never does."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"the server at {base} did not start") from None
+            time.sleep(0.1)
 
 
 def auth_header() -> str:

@@ -19,13 +19,11 @@ import os
 import statistics
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from bench_sync import batches, run_http, seed_indices
-from common import KEY, USER, free_port, tmp_sqlite
+from common import KEY, USER, free_port, tmp_sqlite, wait_until_up
 
 HERE = Path(__file__).resolve().parent
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -58,15 +56,7 @@ def one_round(checkout: Path, count: int, connections: int) -> Round:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError(f"no server started from {checkout}") from None
-                    time.sleep(0.1)
+            wait_until_up(base, proc)
             endpoint = base + "/soap/mktows/2_2"
             run_http(endpoint, seed_indices(count, 0), connections)
             before = _cpu_seconds(proc.pid)
