@@ -28,7 +28,7 @@ from leadsync.client.validate import FieldValidator
 from leadsync.errors import MarketoError
 from leadsync.model import Lead
 from leadsync.operations import lead_views
-from leadsync.operations.fields import FieldCatalogue, parse_datetime
+from leadsync.operations.fields import FieldCatalogue, catalogue_of, parse_datetime
 from leadsync.operations.lead_views import KEY_COLUMNS, LeadDetail
 from leadsync.soap.local import LocalSync
 
@@ -61,7 +61,7 @@ def show_lead(lead: str, database_url: str | None) -> None:
     store = store_for(database_url)
     try:
         found = lead_views.details(store, key)
-        catalogue = FieldCatalogue(store.custom_fields())
+        catalogue = catalogue_of(store.custom_fields())
     except MarketoError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -129,7 +129,7 @@ def export_leads(
             raise click.BadParameter(str(exc), param_hint="'--updated-since'") from None
     store = store_for(database_url)
     try:
-        catalogue = FieldCatalogue(store.custom_fields())
+        catalogue = catalogue_of(store.custom_fields())
         with click.open_file(output, "w", encoding="utf-8") as out:
             if fmt == "csv":
                 columns = [*KEY_COLUMNS, *lead_views.field_names(catalogue)]

@@ -18,7 +18,7 @@ from leadsync.limits.faults import RuleError, parse_rule, rule_text
 from leadsync.limits.policy import DayClock, parse_rate, quota_zone, server_limits
 from leadsync.metrics import OTHER
 from leadsync.model import Lead
-from leadsync.operations.fields import FieldCatalogue, render
+from leadsync.operations.fields import catalogue_of, render
 from leadsync.operations.identity import create_service
 from leadsync.rest.accounting import IDENTITY_OPERATION
 from leadsync.rest.limits import REST_SUBJECT, UsageView, rest_limits, usage_views
@@ -181,7 +181,7 @@ class Pages:
             )
         if lead is None:
             return Rendered("missing.html", {"title": "Lead", "what": f"lead {lead_id}"}, 404)
-        catalogue = FieldCatalogue(self.store.custom_fields())
+        catalogue = catalogue_of(self.store.custom_fields())
         fields = [
             {
                 "soap": f.name,

@@ -35,7 +35,7 @@ from leadsync.model import Value
 from leadsync.operations import rest_activities, rest_leads
 from leadsync.operations.activities import presented
 from leadsync.operations.bulk_jobs import cancel_job
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.store.base import ActivityQuery, LeadQuery, Store
 from leadsync.store.jobs import (
     CANCELED,
@@ -354,7 +354,7 @@ def _activity_rows(
 def run_export(ctx: JobContext, daily_bytes: int = 0) -> None:
     job = ctx.job
     params = job.params
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     headers = params.get("columnHeaderNames") or {}
     part = ctx.files.output(job.id, "export.part")
     final = ctx.files.output(job.id, "export")

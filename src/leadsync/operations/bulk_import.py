@@ -37,7 +37,7 @@ from leadsync.jobs.files import JobFiles
 from leadsync.jobs.kinds import IMPORT, IMPORT_QUEUE
 from leadsync.model import Activity, LeadInput, StaticList
 from leadsync.operations import rest_sync
-from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue
+from leadsync.operations.fields import STRING_MAX_CHARS, FieldCatalogue, catalogue_of
 from leadsync.operations.lists import add_members_in, remove_members_in
 from leadsync.store.base import LeadQuery, LeadWriter, Store
 from leadsync.store.jobs import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, Job
@@ -283,7 +283,7 @@ def run_import(ctx: JobContext, chunk_rows: int = CHUNK_ROWS) -> None:
     params = job.params
     fmt = str(params["format"])
     delimiter = DELIMITERS[fmt]
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     checked = rest_sync.plan(
         catalogue, None, params.get("lookupField"), params.get("partitionName")
     )

@@ -10,6 +10,7 @@ so a value that does not fit fails its record alone.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -123,6 +124,18 @@ class FieldCatalogue:
         return sorted(self.fields.values(), key=lambda f: f.name.casefold())
 
 
+def catalogue_of(custom: Iterable[FieldDef]) -> FieldCatalogue:
+    """The catalogue of the standard fields and ``custom``, made once for each set of custom
+    fields and then shared: every call asks for one, and making it builds look-up tables of
+    every field. Nothing changes a catalogue once made."""
+    return _shared_catalogue(tuple(custom))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_catalogue(custom: tuple[FieldDef, ...]) -> FieldCatalogue:
+    return FieldCatalogue(custom)
+
+
 def validate_custom_name(name: str) -> str | None:
     """Why ``name`` cannot be a custom field, or None when it can."""
     if not _CUSTOM_NAME.match(name):
@@ -146,6 +159,9 @@ def check_characters(what: str, raw: str) -> None:
     """Raise ValueError when ``raw`` holds a character XML 1.0 cannot carry: a stored value
     must be readable by every SOAP client (docs/compatibility.md, "Characters"). A SOAP
     request cannot hold one at all; other ways in (REST) are refused here."""
+    if raw.isprintable():
+        # ``first_not_xml``'s own first test, without its call: nearly every value passes.
+        return
     bad = first_not_xml(raw)
     if bad is not None:
         raise ValueError(f"value for {what} contains U+{ord(bad):04X}, which XML 1.0 cannot carry")
@@ -165,7 +181,8 @@ def _to_text(fdef: FieldDef, raw: str) -> Value:
     return plain_text(raw)
 
 
-def _to_email(fdef: FieldDef, raw: str) -> Value:
+def to_email(fdef: FieldDef, raw: str) -> Value:
+    """``convert`` for an email field (a record's key email is typed by it directly)."""
     check_characters(fdef.name, raw)
     text = raw.strip()
     if not text:
@@ -242,7 +259,7 @@ CONVERTERS: dict[FieldType, Callable[[FieldDef, str], Value]] = {
     FieldType.PHONE: _to_string,
     FieldType.URL: _to_string,
     FieldType.TEXT: _to_text,
-    FieldType.EMAIL: _to_email,
+    FieldType.EMAIL: to_email,
     FieldType.INTEGER: _to_integer,
     FieldType.SCORE: _to_integer,
     FieldType.PERCENT: _to_integer,

@@ -29,7 +29,7 @@ from leadsync.operations.fields import (
     CONVERTERS,
     FieldCatalogue,
     check_characters,
-    convert,
+    to_email,
 )
 from leadsync.store.base import LeadWriter, Store, email_key, field_text
 
@@ -249,7 +249,7 @@ def _prepare(
             key_email = (
                 attr_email
                 if attr_email is not None and attr_email == record.email
-                else convert(catalogue.email, record.email)
+                else to_email(catalogue.email, record.email)
             )
         except ValueError as exc:
             errors.append(str(exc))
@@ -312,6 +312,14 @@ class _Resolver:
         self.ambiguous: set[str] = set()
         #: Leads by their value of ``options.lookup_field``, newest first.
         self.by_custom: dict[str, list[Lead]] = {}
+        # The options each record asks about, answered once: a SOAP call (create or update,
+        # matched by its keys) then takes no branch meant for the REST API's other actions.
+        self.by_keys = (
+            options.action is not SyncAction.CREATE_DUPLICATE and options.lookup_field is None
+        )
+        self.may_create = options.action is not SyncAction.UPDATE_ONLY
+        self.may_update = options.action is not SyncAction.CREATE_ONLY
+        self.dedup = options.dedup
 
     def run(self, prepared: list[_Prepared], keys: _Keys) -> SyncBatchResult:
         tx = self.tx
@@ -349,16 +357,15 @@ class _Resolver:
             return RecordStatus(
                 item.record.id or 0, SyncOutcome.FAILED, item.error, item.reason, item.subject
             ), None
+        if not self.by_keys:
+            if self.options.action is SyncAction.CREATE_DUPLICATE:
+                created = self._create(item)
+                return RecordStatus(created.id, SyncOutcome.CREATED), created
+            return self._by_lookup_field(item)
         record = item.record
         fsp = record.foreign_sys_person_id or None
         write_key_email = self.options.write_key_email
-        action = self.options.action
         lead: Lead | None
-        if action is SyncAction.CREATE_DUPLICATE:
-            created = self._create(item)
-            return RecordStatus(created.id, SyncOutcome.CREATED), created
-        if self.options.lookup_field is not None:
-            return self._by_lookup_field(item, action)
         if record.id is not None:
             lead = self.by_id.get(record.id)
             if lead is None:
@@ -372,10 +379,10 @@ class _Resolver:
             lead = None
             if record.cookie:
                 lead = self.by_cookie.get(record.cookie)
-            if lead is None and item.key_email_key and self.options.dedup:
+            if lead is None and item.key_email_key and self.dedup:
                 lead = self._newest_by_email(item.key_email_key)
                 write_key_email = False
-                if lead is not None and item.key_email_key in self.ambiguous:
+                if self.ambiguous and lead is not None and item.key_email_key in self.ambiguous:
                     return RecordStatus(
                         0,
                         SyncOutcome.FAILED,
@@ -393,22 +400,20 @@ class _Resolver:
                 ), None
 
         if lead is None:
-            if action is SyncAction.UPDATE_ONLY:
+            if not self.may_create:
                 return RecordStatus(
                     0, SyncOutcome.FAILED, "Lead not found", SkipReason.NOT_FOUND
                 ), None
             created = self._create(item)
             return RecordStatus(created.id, SyncOutcome.CREATED), created
-        if action is SyncAction.CREATE_ONLY:
+        if not self.may_update:
             return RecordStatus(
                 0, SyncOutcome.FAILED, "Lead already exists", SkipReason.EXISTS
             ), None
         self._update(lead, item, write_key_email)
         return RecordStatus(lead.id, SyncOutcome.UPDATED), lead
 
-    def _by_lookup_field(
-        self, item: _Prepared, action: SyncAction
-    ) -> tuple[RecordStatus, Lead | None]:
+    def _by_lookup_field(self, item: _Prepared) -> tuple[RecordStatus, Lead | None]:
         field = self.options.lookup_field
         assert field is not None
         value = field_text(item.values.get(field))
@@ -422,14 +427,14 @@ class _Resolver:
                 0, SyncOutcome.FAILED, "Multiple lead match lookup criteria", SkipReason.AMBIGUOUS
             ), None
         if not leads:
-            if action is SyncAction.UPDATE_ONLY:
+            if not self.may_create:
                 return RecordStatus(
                     0, SyncOutcome.FAILED, "Lead not found", SkipReason.NOT_FOUND
                 ), None
             created = self._create(item)
             self.by_custom[value] = [created]
             return RecordStatus(created.id, SyncOutcome.CREATED), created
-        if action is SyncAction.CREATE_ONLY:
+        if not self.may_update:
             return RecordStatus(
                 0, SyncOutcome.FAILED, "Lead already exists", SkipReason.EXISTS
             ), None

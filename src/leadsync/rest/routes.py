@@ -18,7 +18,7 @@ from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.jobs.kinds import JOB_OPERATIONS
 from leadsync.model import AccessToken
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.rest.request import RestRequest
 from leadsync.store.base import Store
 
@@ -40,7 +40,7 @@ class RestCall:
     @property
     def catalogue(self) -> FieldCatalogue:
         if self._catalogue is None:
-            self._catalogue = FieldCatalogue(self.store.custom_fields())
+            self._catalogue = catalogue_of(self.store.custom_fields())
         return self._catalogue
 
 

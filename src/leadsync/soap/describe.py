@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leadsync.mktows.escaping import esc
 from leadsync.operations.describe import FieldMeta, ObjectMeta, describe, list_objects
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import catalogue_of
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import child_text, w3c
 from leadsync.soap.writer import element, success
@@ -39,7 +39,7 @@ def _field(meta: FieldMeta) -> str:
 
 @operation("describeMObject")
 def describe_mobject(ctx: CallContext) -> CallOutcome:
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     return describe_answer(describe(catalogue, child_text(ctx.request.params, "objectName")))
 
 

@@ -15,7 +15,7 @@ from leadsync.jobs.kinds import IMPORT
 from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
 from leadsync.operations import bulk_import
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.records import child_text
 from leadsync.soap.writer import success
@@ -63,7 +63,7 @@ def import_to_list(ctx: CallContext) -> CallOutcome:
     mode = (child_text(params, "importListMode") or "UPSERTLEADS").strip().upper()
     if mode not in _MODES:
         raise BadParameter(f"importListMode must be UPSERTLEADS or LISTONLY, not {mode!r}")
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     data = "\n".join([_rest_names(catalogue, header), *rows]).encode("utf-8") + b"\n"
     if len(data) > bulk_import.MAX_FILE_BYTES:
         raise BadParameter("importFileRows holds more than 10 MB")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from leadsync.errors import BadParameter, LeadDetailRequired
 from leadsync.mktows import xml
 from leadsync.model import LeadInput, RecordStatus, SyncOutcome
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.record_reader import read_lead_records
@@ -28,7 +28,7 @@ _NIL_ERROR = element("error", None)
 
 @operation("syncMultipleLeads")
 def sync_multiple_leads(ctx: CallContext) -> CallOutcome:
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     records, options = read_sync_request(ctx, catalogue)
     result = sync_leads(ctx.store, catalogue, records, options, clock=ctx.clock)
     return sync_answer(result.statuses)

@@ -20,7 +20,7 @@ from leadsync.config import Settings
 from leadsync.errors import MarketoError
 from leadsync.mktows import xml
 from leadsync.operations.describe import describe
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import catalogue_of
 from leadsync.operations.sync import SyncOptions, sync_leads
 from leadsync.soap.record_reader import read_lead_records
 from leadsync.store.base import Store
@@ -46,7 +46,7 @@ class LocalSync:
 
     def lead_fields(self) -> list[FieldInfo]:
         """The lead fields as describeMObject(LeadRecord) reports them."""
-        meta = describe(FieldCatalogue(self.store.custom_fields()), "LeadRecord")
+        meta = describe(catalogue_of(self.store.custom_fields()), "LeadRecord")
         return [
             FieldInfo(
                 name=f.name,
@@ -77,7 +77,7 @@ class LocalSync:
             write_key_email=settings.sync_multiple_writes_key_email,
             unknown_attributes=settings.unknown_attributes,
         )
-        catalogue = FieldCatalogue(self.store.custom_fields())
+        catalogue = catalogue_of(self.store.custom_fields())
         for batch in batches:
             try:
                 data = b"".join((b"<leadRecordList>", *batch.records, b"</leadRecordList>"))

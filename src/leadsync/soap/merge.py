@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from leadsync.mktows import xml
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import catalogue_of
 from leadsync.operations.keys import LeadKey, make_key
 from leadsync.operations.merge import merge_leads
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
@@ -36,7 +36,7 @@ def read_merge_request(ctx: CallContext) -> tuple[list[LeadKey], list[list[LeadK
 @operation("mergeLeads")
 def merge_leads_handler(ctx: CallContext) -> CallOutcome:
     winner, losers = read_merge_request(ctx)
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     result = merge_leads(ctx.store, catalogue, winner, losers, clock=ctx.clock)
     return merge_answer(result.winner_id, result.loser_ids)
 

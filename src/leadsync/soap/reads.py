@@ -9,7 +9,7 @@ from leadsync.mktows import xml
 from leadsync.mktows.escaping import esc
 from leadsync.model import Lead
 from leadsync.operations import reads
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.soap.handlers import CallContext, CallOutcome, operation
 from leadsync.soap.records import (
     LeadEncoder,
@@ -27,7 +27,7 @@ from leadsync.soap.writer import success
 def get_lead(ctx: CallContext) -> CallOutcome:
     key = lead_key(ctx.request.params)
     leads = reads.get_lead(ctx.store, key)
-    return get_lead_answer(leads, FieldCatalogue(ctx.store.custom_fields()))
+    return get_lead_answer(leads, catalogue_of(ctx.store.custom_fields()))
 
 
 def get_lead_answer(leads: Sequence[Lead], catalogue: FieldCatalogue) -> CallOutcome:
@@ -76,7 +76,7 @@ def get_multiple_leads(ctx: CallContext) -> CallOutcome:
     page = reads.get_multiple_leads(
         ctx.store, request.selector, request.position, request.batch, request.limits
     )
-    return multiple_answer(page, FieldCatalogue(ctx.store.custom_fields()), request.include)
+    return multiple_answer(page, catalogue_of(ctx.store.custom_fields()), request.include)
 
 
 def multiple_answer(

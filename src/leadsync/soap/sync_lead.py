@@ -6,7 +6,7 @@ from leadsync.config import Settings
 from leadsync.errors import LeadDetailRequired
 from leadsync.mktows import xml
 from leadsync.model import Lead, LeadInput, RecordStatus, SyncOutcome
-from leadsync.operations.fields import FieldCatalogue
+from leadsync.operations.fields import FieldCatalogue, catalogue_of
 from leadsync.operations.sync_lead import SyncLeadPolicy, sync_lead
 from leadsync.soap.handlers import CallContext, CallOutcome, operation, parse_bool
 from leadsync.soap.leads import encode_sync_status
@@ -17,7 +17,7 @@ from leadsync.soap.writer import element, success
 
 @operation("syncLead")
 def sync_lead_handler(ctx: CallContext) -> CallOutcome:
-    catalogue = FieldCatalogue(ctx.store.custom_fields())
+    catalogue = catalogue_of(ctx.store.custom_fields())
     record, return_lead = read_sync_lead(ctx, catalogue)
     policy = sync_lead_policy(ctx.settings)
     result = sync_lead(
