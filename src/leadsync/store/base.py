@@ -277,7 +277,10 @@ class Store(abc.ABC):
     def add_user(self, user_id: str, encryption_key: str) -> ApiUser: ...
 
     @abc.abstractmethod
-    def get_user(self, user_id: str) -> ApiUser | None: ...
+    def get_user(self, user_id: str) -> ApiUser | None:
+        """The API user, or None. Takes the same work whether or not the user exists (one
+        row either way, its columns converted alike), so that how long authentication takes
+        does not tell which user ids exist (soap/auth.py)."""
 
     @abc.abstractmethod
     def list_users(self) -> list[ApiUser]: ...

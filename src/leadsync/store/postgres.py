@@ -170,6 +170,12 @@ def _lead_params(lead: Lead) -> tuple[Any, ...]:
 
 
 _USER_COLUMNS = "user_id, encryption_key, created_at, previous_key, previous_key_until"
+#: A user's columns, then whether it exists: one row, with placeholders for an absent user.
+_USER_LOOKUP = (
+    "SELECT %s::text, coalesce(encryption_key, ''), coalesce(created_at, 'epoch'::timestamptz),"
+    " previous_key, previous_key_until, api_users.user_id IS NOT NULL"
+    " FROM (SELECT 1) AS one LEFT JOIN api_users ON api_users.user_id = %s"
+)
 
 
 def _row_to_user(row: Row) -> ApiUser:
@@ -493,8 +499,9 @@ class PostgresStore(Store):
         return ApiUser(user_id, encryption_key, created)
 
     def get_user(self, user_id: str) -> ApiUser | None:
-        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users WHERE user_id = %s", (user_id,))
-        return _row_to_user(rows[0]) if rows else None
+        row = self._fetch(_USER_LOOKUP, (user_id, user_id))[0]
+        user = _row_to_user(row)
+        return user if row[5] else None
 
     def list_users(self) -> list[ApiUser]:
         rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users ORDER BY user_id")

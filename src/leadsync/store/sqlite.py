@@ -436,8 +436,9 @@ class SQLiteStore(Store):
         return ApiUser(user_id, encryption_key, from_us(created))
 
     def get_user(self, user_id: str) -> ApiUser | None:
-        rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users WHERE user_id = ?", (user_id,))
-        return _row_to_user(rows[0]) if rows else None
+        row = self._fetch(_USER_LOOKUP, (user_id, user_id))[0]
+        user = _row_to_user(row)
+        return user if row[5] else None
 
     def list_users(self) -> list[ApiUser]:
         rows = self._fetch(f"SELECT {_USER_COLUMNS} FROM api_users ORDER BY user_id")
@@ -542,6 +543,12 @@ class SQLiteStore(Store):
 
 
 _USER_COLUMNS = "user_id, encryption_key, created_at, previous_key, previous_key_until"
+#: A user's columns, then whether it exists: one row, with placeholders for an absent user.
+_USER_LOOKUP = (
+    "SELECT ?, coalesce(encryption_key, ''), coalesce(created_at, 0), previous_key,"
+    " previous_key_until, api_users.user_id IS NOT NULL"
+    " FROM (SELECT 1) LEFT JOIN api_users ON api_users.user_id = ?"
+)
 
 
 def _row_to_user(row: tuple[Any, ...]) -> ApiUser:
