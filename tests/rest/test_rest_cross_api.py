@@ -29,7 +29,9 @@ def test_soap_lead_is_the_same_lead_over_rest(rest: Rest) -> None:
     got = rest.ok(
         rest.get(f"/rest/v1/lead/{lead_id}.json", params={"fields": "email,firstName,dateOfBirth"})
     )
-    assert got["result"] == [{"email": "x@y.com", "firstName": "Ann", "dateOfBirth": "1980-01-02"}]
+    assert got["result"] == [
+        {"id": lead_id, "email": "x@y.com", "firstName": "Ann", "dateOfBirth": "1980-01-02"}
+    ]
     # REST dedupes onto the SOAP lead, and SOAP onto the REST one.
     out = rest.ok(rest.post("/rest/v1/leads.json", json={"input": [{"email": "X@Y.com"}]}))
     assert out["result"] == [{"id": lead_id, "status": "updated"}]

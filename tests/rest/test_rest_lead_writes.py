@@ -53,7 +53,7 @@ def test_merge_uses_the_soap_rule(rest: Rest) -> None:
     body = rest.ok(rest.post(f"/rest/v1/leads/{winner}/merge.json", params={"leadId": loser}))
     assert list(body) == ["requestId", "success"]
     got = rest.ok(rest.get(f"/rest/v1/lead/{winner}.json", params={"fields": "title"}))
-    assert got["result"] == [{"title": "CTO"}]
+    assert got["result"] == [{"id": winner, "title": "CTO"}]
     assert not exists(rest, loser)
 
 

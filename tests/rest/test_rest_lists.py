@@ -84,7 +84,10 @@ def test_leads_by_list_under_both_paths_and_tunnelled(rest: Rest) -> None:
             data={"fields": "email", "batchSize": "3"},
         )
     )
-    assert second["result"] == [{"email": "l3@x.com"}, {"email": "l4@x.com"}]
+    assert second["result"] == [
+        {"id": ids[3], "email": "l3@x.com"},
+        {"id": ids[4], "email": "l4@x.com"},
+    ]
     assert "nextPageToken" not in second
     form = rest.ok(
         rest.post(f"/rest/v1/list/{lst.id}/leads.json", data={"listId": lst.id, "_method": "GET"})

@@ -63,7 +63,7 @@ def test_sync_get_describe(mc: MarketoClient) -> None:
     assert [r["status"] for r in created] == ["created", "created"]
     ann = created[0]["id"]
     [lead] = mc.execute(method="get_lead_by_id", id=ann, fields=["email", "firstName"])
-    assert lead == {"email": "ann@x.com", "firstName": "Ann"}
+    assert lead == {"id": ann, "email": "ann@x.com", "firstName": "Ann"}
     found = mc.execute(
         method="get_multiple_leads_by_filter_type",
         filterType="email",
@@ -162,7 +162,7 @@ def test_reauthenticates_and_retries_on_token_errors(
     [made] = mc.execute(method="create_update_leads", leads=[{"email": f"t{code}@x.com"}])
     server.inject(f"op=getLeadById,code={code},times=1")
     [lead] = mc.execute(method="get_lead_by_id", id=made["id"], fields=["email"])
-    assert lead == {"email": f"t{code}@x.com"}
+    assert lead == {"id": made["id"], "email": f"t{code}@x.com"}
     [rule] = server.faults()
     assert rule["fired"] == 1
 

@@ -111,6 +111,16 @@ def resolve_fields(catalogue: FieldCatalogue, names: Sequence[str] | None) -> li
     return refs
 
 
+def read_fields(catalogue: FieldCatalogue, names: Sequence[str] | None) -> list[FieldRef]:
+    """The fields a lead read answers with: those asked (``resolve_fields``), and the lead's
+    id first when they do not name it, as Marketo does (``GET /rest/v1/lead/1.json?fields=
+    email`` answers ``{"id": 1, "email": …}``)."""
+    refs = resolve_fields(catalogue, names)
+    if all(ref.system != "id" for ref in refs):
+        refs.insert(0, FieldRef("id", system="id"))
+    return refs
+
+
 def lead_values(lead: Lead, refs: Sequence[FieldRef]) -> dict[str, Value]:
     """The lead's value of each field by the name it was asked by; None where empty."""
     out: dict[str, Value] = {}

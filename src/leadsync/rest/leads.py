@@ -14,7 +14,7 @@ from leadsync.rest.routes import Reply, RestCall, endpoint
 
 def lead_fields(call: RestCall) -> list[rest_leads.FieldRef]:
     names = call.request.values("fields")
-    return rest_leads.resolve_fields(call.catalogue, names or None)
+    return rest_leads.read_fields(call.catalogue, names or None)
 
 
 @endpoint("GET", "/rest/v1/lead/{id}.json")
