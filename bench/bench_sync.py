@@ -41,6 +41,7 @@ def seed_indices(count: int, offset: int) -> list[list[int]]:
 
 def run_http(endpoint: str, plan: list[list[int]], connections: int) -> Figures:
     latencies: list[float] = []
+    ends: list[float] = []
     lock = threading.Lock()
     # Bodies are built (and signed) before the clock starts, as wrk or ab send theirs: the
     # load generator shares the machine, and its own work is not the server's.
@@ -64,11 +65,12 @@ def run_http(endpoint: str, plan: list[list[int]], connections: int) -> Figures:
                 conn.request("POST", url.path, body, headers)
                 response = conn.getresponse()
                 content = response.read()
-                elapsed = time.perf_counter() - started
+                ended = time.perf_counter()
                 if response.status != 200 or b"FAILED" in content:
                     errors.append(content[:300].decode(errors="replace"))
                 with lock:
-                    latencies.append(elapsed)
+                    latencies.append(ended - started)
+                    ends.append(ended)
         finally:
             conn.close()
 
@@ -81,7 +83,7 @@ def run_http(endpoint: str, plan: list[list[int]], connections: int) -> Figures:
     seconds = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} calls failed, first: {errors[0]}")
-    return Figures(f"HTTP, {connections} connections", len(plan) * BATCH, seconds, latencies)
+    return Figures(f"HTTP, {connections} connections", len(plan) * BATCH, seconds, latencies, ends)
 
 
 def run_raw(database_url: str, plan: list[list[int]], seed: list[list[int]]) -> Figures:

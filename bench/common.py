@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,6 +138,8 @@ class Figures:
     items: int
     seconds: float
     latencies: list[float]
+    #: When each call ended (``time.perf_counter``), in the order they ended.
+    ends: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
