@@ -28,14 +28,14 @@ def test_a_write_waits_for_the_one_holding_a_key_it_names() -> None:
     first_in, first_may_go = threading.Event(), threading.Event()
 
     def first() -> None:
-        with locks.holding([("email", "a"), ("email", "b")]):
+        with locks.holding([("email", "a"), ("email", "b")], time.monotonic() + 10):
             order.append("first in")
             first_in.set()
             assert first_may_go.wait(10)
             order.append("first out")
 
     def second() -> None:
-        with locks.holding([("email", "c"), ("email", "b")]):
+        with locks.holding([("email", "c"), ("email", "b")], time.monotonic() + 10):
             order.append("second in")
 
     one = threading.Thread(target=first)
@@ -45,7 +45,7 @@ def test_a_write_waits_for_the_one_holding_a_key_it_names() -> None:
     two.start()
     _until(lambda: locks.users(("email", "b")) == 2)
     # A write naming other keys does not wait.
-    with locks.holding([("email", "c"), ("email", "d")]):
+    with locks.holding([("email", "c"), ("email", "d")], time.monotonic() + 10):
         order.append("other keys")
     first_may_go.set()
     one.join(10)

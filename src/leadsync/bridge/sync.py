@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from leadsync.bridge.budget import wait_deadline
 from leadsync.bridge.fields import UpstreamCatalogue, UpstreamFields
 from leadsync.bridge.ordering import Key
 from leadsync.bridge.upstream import OutcomeUnknown, Upstream, UpstreamError, _note
@@ -87,10 +88,11 @@ def forward(
             continue
         groups.setdefault(key, Group(*key)).items.append((position, rest))
     first_sent = [True]
+    deadline = wait_deadline(upstream.clock, upstream.settings)
     for group in groups.values():
         for chunk, encoded in _chunks(group.items):
-            # Another call of this process writing one of these keys goes first.
-            with upstream.writing.holding(_keys(group, chunk)):
+            # Another call writing one of these keys goes first.
+            with upstream.writing.holding(_keys(group, chunk), deadline):
                 _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
     return [s for s in statuses if s is not None]
 

@@ -29,7 +29,7 @@ import httpx
 import orjson
 
 from leadsync.bridge.budget import Budget, Slot, wait_deadline
-from leadsync.bridge.ordering import KeyLocks
+from leadsync.bridge.ordering import KeyLocks, SharedHolds
 from leadsync.clock import Clock
 from leadsync.config import Settings
 from leadsync.errors import (
@@ -145,8 +145,20 @@ class Upstream:
         self.clock = clock
         self._sleep = sleep
         self.budget = Budget(store, settings, clock, sleep=sleep)
-        #: The keys this process's writes in flight match leads by (``bridge.sync``).
-        self.writing = KeyLocks()
+        #: The keys the writes in flight match leads by (``bridge.sync``); held in the
+        #: database too when another process may bridge for it.
+        self.writing = KeyLocks(
+            SharedHolds(
+                store.bridge(),
+                clock,
+                # The longest a write can be upstream: its wait, then an attempt and the
+                # one resend after a lost answer.
+                (settings.upstream_wait_seconds + 2 * settings.upstream_timeout_seconds) * 1000,
+                sleep=sleep,
+            )
+            if store.features.concurrent_writers or settings.workers > 1
+            else None
+        )
         self._tokens = store.bridge()
         self._token_key = token_key(settings)
         self._token: UpstreamToken | None = None

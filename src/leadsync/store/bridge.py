@@ -1,5 +1,6 @@
 """The storage contract for bridge mode (docs/bridge.md): the upstream's access token, shared
-by every worker and host on the database, and the journal of bridged calls.
+by every worker and host on the database, the journal of bridged calls, and the lead keys
+bridged writes hold while they are upstream.
 
 The upstream's call budget is not here: it is counted by the limits machinery
 (store/control.py) under a reserved subject, as REST calls are. Times are passed in by the
@@ -9,7 +10,7 @@ caller (milliseconds since the epoch), never read from the database's clock.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,14 @@ def row_to_entry(row: Sequence[Any]) -> JournalEntry:
     )
 
 
+def blocking(
+    holds: Iterable[tuple[str, str, int]], now_ms: int, dead: Callable[[str], bool]
+) -> bool:
+    """Whether any of ``holds`` (key, owner, until_ms) still holds its key: it has not run
+    out and the process that took it is not known to be gone."""
+    return any(until_ms >= now_ms and not dead(owner) for _, owner, until_ms in holds)
+
+
 class BridgeStore(abc.ABC):
     @abc.abstractmethod
     def token(self, key: str) -> UpstreamToken | None:
@@ -145,3 +154,24 @@ class BridgeStore(abc.ABC):
     @abc.abstractmethod
     def trim_journal(self, before_ms: int) -> int:
         """Delete the entries answered before ``before_ms``; returns how many."""
+
+    # -- key holds ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def hold_keys(
+        self,
+        keys: Sequence[str],
+        holder: str,
+        owner: str,
+        *,
+        now_ms: int,
+        until_ms: int,
+        dead: Callable[[str], bool],
+    ) -> bool:
+        """Hold every key of ``keys`` for ``holder`` (one write; ``owner`` names its process,
+        as leases do) until ``until_ms``, or none of them: False, and nothing written, when a
+        key is held by another write that has not run out and whose process is not ``dead``.
+        Holds that ran out, or whose process died, are taken over."""
+
+    @abc.abstractmethod
+    def free_keys(self, holder: str) -> None:
+        """Let go of every key ``holder`` holds."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from leadsync.store.base import iter_chunks
 from leadsync.store.bridge import (
     BridgeStore,
     JournalEntry,
     UpstreamToken,
+    blocking,
     journal_insert_sql,
     journal_page_sql,
     journal_params,
@@ -55,3 +59,36 @@ class SQLiteBridge(BridgeStore):
     def trim_journal(self, before_ms: int) -> int:
         with self._store._transaction() as conn:
             return conn.execute("DELETE FROM bridge_journal WHERE at_ms < ?", (before_ms,)).rowcount
+
+    def hold_keys(
+        self,
+        keys: Sequence[str],
+        holder: str,
+        owner: str,
+        *,
+        now_ms: int,
+        until_ms: int,
+        dead: Callable[[str], bool],
+    ) -> bool:
+        wanted = sorted(set(keys))
+        # BEGIN IMMEDIATE: no other process reads or writes holds until this commits.
+        with self._store._transaction() as conn:
+            for chunk in iter_chunks(wanted, 500):
+                marks = ",".join("?" * len(chunk))
+                holds = conn.execute(
+                    f"SELECT key, owner, until_ms FROM bridge_key_holds WHERE key IN ({marks})",
+                    chunk,
+                ).fetchall()
+                if blocking(holds, now_ms, dead):
+                    return False
+            conn.executemany(
+                "INSERT INTO bridge_key_holds (key, holder, owner, until_ms) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET holder = excluded.holder,"
+                " owner = excluded.owner, until_ms = excluded.until_ms",
+                [(key, holder, owner, until_ms) for key in wanted],
+            )
+        return True
+
+    def free_keys(self, holder: str) -> None:
+        with self._store._transaction() as conn:
+            conn.execute("DELETE FROM bridge_key_holds WHERE holder = ?", (holder,))
