@@ -17,7 +17,7 @@ from inprocess import AppServer, serving_app
 from leadsync.bridge.service import Bridge
 from leadsync.store.base import Store
 from leadsync.testing import LeadsyncServer
-from support import lead_record, statuses, sync_params
+from support import fault, lead_record, statuses, sync_params
 
 NOW = 1_800_000_000_000
 
@@ -155,3 +155,34 @@ def _held(db: Store, key: str) -> bool:
         probe.free_keys("probe")
         return False
     return True
+
+
+def test_a_wait_for_another_hosts_keys_that_runs_out_is_20024(
+    upstream: LeadsyncServer, tmp_path: Path
+) -> None:
+    settings = bridge_settings(upstream, workers=2, upstream_wait_seconds=1)
+    with serving_app(tmp_path, **settings) as app:
+        made = statuses(app.call("syncMultipleLeads", sync_params([lead_record("made@x.com")])))
+        # Another host's write holds held@x.com, and is not about to let go.
+        now = int(time.time() * 1000)
+        assert app.store.bridge().hold_keys(
+            ["email:held@x.com"], "elsewhere", "other-host|boot|1|1",
+            now_ms=now, until_ms=now + 60_000, dead=_alive,
+        )  # fmt: skip
+        # Nothing of this call went upstream: the whole call faults.
+        alone = app.call("syncMultipleLeads", sync_params([lead_record("held@x.com")]))
+        assert fault(alone).code == 20024
+        # After a group went upstream, only the records of the group that waited fail.
+        mixed = app.call(
+            "syncMultipleLeads",
+            sync_params(
+                [
+                    lead_record(id=made[0].lead_id, attrs={"FirstName": "Ann"}),
+                    lead_record("held@x.com"),
+                ]
+            ),
+        )
+        got = statuses(mixed)
+    assert [s.status for s in got] == ["UPDATED", "FAILED"]
+    assert "20024" in (got[1].error or "")
+    assert upstream.leads("held@x.com") == []

@@ -109,7 +109,7 @@ class KeyLocks:
                     self._waiting += Counter()  # drops the keys no write waits for
             self._held |= wanted
         try:
-            holder = self.shared.take(sorted(wanted), deadline) if self.shared else None
+            holder = self.shared.take(wanted, deadline) if self.shared else None
             try:
                 yield
             finally:

@@ -91,9 +91,17 @@ def forward(
     deadline = wait_deadline(upstream.clock, upstream.settings)
     for group in groups.values():
         for chunk, encoded in _chunks(group.items):
-            # Another call writing one of these keys goes first.
-            with upstream.writing.holding(_keys(group, chunk), deadline):
-                _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
+            try:
+                # Another call writing one of these keys goes first.
+                with upstream.writing.holding(_keys(group, chunk), deadline):
+                    _send(upstream, fields, group, chunk, encoded, prepared, statuses, first_sent)
+            except MarketoError as error:
+                if first_sent[0]:
+                    # Nothing of the call went upstream: the whole call faults, as locally.
+                    raise
+                # The wait for another process's keys ran out after a group was written.
+                for position, _ in chunk:
+                    statuses[position] = RecordStatus(0, SyncOutcome.FAILED, _describe(error))
     return [s for s in statuses if s is not None]
 
 
