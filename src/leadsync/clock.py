@@ -40,6 +40,11 @@ class SystemClock:
 SYSTEM_CLOCK: Clock = SystemClock()
 
 
+def epoch_ms(clock: Clock) -> int:
+    """The clock's wall-clock time in milliseconds since the epoch, as the bridge stores it."""
+    return int(clock.now().timestamp() * 1000)
+
+
 class SettableClock:
     """A clock that stands still until a test moves it; safe to share between threads.
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from leadsync.clock import Clock
+from leadsync.clock import Clock, epoch_ms
 from leadsync.config import Settings
 from leadsync.errors import ConcurrencyLimitExceeded, RateLimitExceeded, RequestLimitExceeded
 from leadsync.flushing import FlushThread
@@ -99,7 +99,7 @@ class Budget:
             # No budget at all (an upstream that sets no limits): nothing to count.
             return Slot(0, None)
         while True:
-            now_ms = int(self._clock.now().timestamp() * 1000)
+            now_ms = epoch_ms(self._clock)
             day = self._days.day(now_ms / 1000)
             lease = Lease(uuid.uuid4().hex, current_owner(), now_ms + self._lease_ms)
             verdict = self._limits.admit(

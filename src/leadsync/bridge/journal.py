@@ -17,7 +17,7 @@ import logging
 import threading
 from collections import deque
 
-from leadsync.clock import Clock
+from leadsync.clock import Clock, epoch_ms
 from leadsync.config import Settings
 from leadsync.flushing import RETRY_S, FlushThread
 from leadsync.store.bridge import BridgeStore, JournalEntry
@@ -99,5 +99,5 @@ class Journal:
             if now < self._trim_due:
                 return
             self._trim_due = now + _TRIM_EVERY_S
-        before = int(self._clock.now().timestamp() * 1000) - self._keep_days * DAY_MS
+        before = epoch_ms(self._clock) - self._keep_days * DAY_MS
         self._store.trim_journal(before)

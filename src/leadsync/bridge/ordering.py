@@ -24,7 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from leadsync.clock import Clock
+from leadsync.clock import Clock, epoch_ms
 from leadsync.errors import ConcurrencyLimitExceeded, StoreUnavailable
 from leadsync.limits.owner import current_owner, is_dead
 from leadsync.store.bridge import BridgeStore
@@ -61,7 +61,7 @@ class SharedHolds:
         holder = uuid.uuid4().hex
         owner = current_owner()
         while True:
-            now_ms = int(self._clock.now().timestamp() * 1000)
+            now_ms = epoch_ms(self._clock)
             if self._store.hold_keys(
                 texts, holder, owner, now_ms=now_ms, until_ms=now_ms + self._hold_ms, dead=is_dead
             ):

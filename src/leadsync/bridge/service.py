@@ -18,7 +18,7 @@ from leadsync.bridge.fields import UpstreamFields
 from leadsync.bridge.journal import Journal
 from leadsync.bridge.sync import sync_multiple_leads
 from leadsync.bridge.upstream import CURRENT_TRACE, Trace, Upstream, UpstreamError, soap_error
-from leadsync.clock import Clock
+from leadsync.clock import Clock, epoch_ms
 from leadsync.config import Settings
 from leadsync.errors import MarketoError
 from leadsync.soap.handlers import CallContext, CallOutcome, Handler
@@ -145,7 +145,7 @@ class Bridge:
         finally:
             CURRENT_TRACE.reset(token)
             entry = JournalEntry(
-                at_ms=int(self.clock.now().timestamp() * 1000),
+                at_ms=epoch_ms(self.clock),
                 user_id=ctx.user.user_id,
                 operation=operation,
                 duration_ms=(time.perf_counter() - started) * 1000,

@@ -30,7 +30,7 @@ import orjson
 
 from leadsync.bridge.budget import Budget, Slot, wait_deadline
 from leadsync.bridge.ordering import KeyLocks, SharedHolds
-from leadsync.clock import Clock
+from leadsync.clock import Clock, epoch_ms
 from leadsync.config import Settings
 from leadsync.errors import (
     AccessDenied,
@@ -385,7 +385,7 @@ class Upstream:
         return True
 
     def _now_ms(self) -> int:
-        return int(self.clock.now().timestamp() * 1000)
+        return epoch_ms(self.clock)
 
 
 #: Upstream codes no retry helps, as the SOAP faults closest to them (spec §9.5).
